@@ -1,0 +1,44 @@
+# Central's developer commands. Only Python 3.11+ is needed beforehand: `make install`
+# bootstraps uv (pinned) into .tools/, then uv builds .venv/ from uv.lock.
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: install generate lint test bench up breaking
+
+install: $(UV)
+	$(UV) sync --locked --all-groups --python $(PYTHON) --quiet
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+# Regenerate gen/ (Python code and .pyi stubs) and third_party/ from protos/; both are
+# committed, and `make lint` fails when they drift from the protos.
+generate: install
+	$(BIN)/python -m tools.protogen
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/buf lint
+	$(BIN)/buf format --diff --exit-code
+	$(BIN)/python -m tools.protogen --check
+
+# Breaking-change check of the protos against main (run on a branch).
+breaking: install
+	$(BIN)/buf breaking --against '.git#branch=main'
+
+test: install
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python -m bench
+
+up: install
+	$(BIN)/central up
