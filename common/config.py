@@ -1,0 +1,91 @@
+"""Configuration, read once from the environment (the variables of API.md)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T", int, float)
+
+
+class ConfigError(Exception):
+    """A variable is set to a value Central cannot use."""
+
+
+@dataclass(frozen=True, slots=True)
+class HostPort:
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    gateway_addr: HostPort
+    tenants_addr: HostPort
+    auth_addr: HostPort
+    temporal_addr: HostPort
+    temporal_namespace: str
+    # None: use the embedded PostgreSQL of `home`, starting it if needed.
+    database_url: str | None
+    database_ro_url: str | None
+    home: Path
+    log_level: str
+    log_format: str
+    # Deadline the gateway and operator commands put on each gRPC call.
+    rpc_timeout_seconds: float
+    db_pool_max_size: int
+    max_body_bytes: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
+        env = os.environ if env is None else env
+        return cls(
+            gateway_addr=_host_port(env, "CENTRAL_GATEWAY_ADDR", "127.0.0.1:8080"),
+            tenants_addr=_host_port(env, "CENTRAL_TENANTS_ADDR", "127.0.0.1:50051"),
+            auth_addr=_host_port(env, "CENTRAL_AUTH_ADDR", "127.0.0.1:50052"),
+            temporal_addr=_host_port(env, "CENTRAL_TEMPORAL_ADDR", "127.0.0.1:7233"),
+            temporal_namespace=env.get("CENTRAL_TEMPORAL_NAMESPACE", "default") or "default",
+            database_url=env.get("CENTRAL_DATABASE_URL") or None,
+            database_ro_url=env.get("CENTRAL_DATABASE_RO_URL") or None,
+            home=Path(env.get("CENTRAL_HOME") or ".central").resolve(),
+            log_level=_choice(env, "CENTRAL_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+            log_format=_choice(env, "CENTRAL_LOG_FORMAT", "text", ("text", "json")),
+            rpc_timeout_seconds=_number(env, "CENTRAL_RPC_TIMEOUT_SECONDS", 5.0, float),
+            db_pool_max_size=_number(env, "CENTRAL_DB_POOL_MAX_SIZE", 10, int),
+            max_body_bytes=_number(env, "CENTRAL_MAX_BODY_BYTES", 1_048_576, int),
+        )
+
+
+def _host_port(env: Mapping[str, str], name: str, default: str) -> HostPort:
+    value = env.get(name) or default
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"{name}={value!r}: expected HOST:PORT, e.g. {default}")
+    return HostPort(host.strip("[]"), int(port))
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name) or default
+    normalised = value.upper() if allowed[0].isupper() else value.lower()
+    if normalised not in allowed:
+        raise ConfigError(f"{name}={value!r}: expected one of {', '.join(allowed)}")
+    return normalised
+
+
+def _number(env: Mapping[str, str], name: str, default: T, kind: type[T]) -> T:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: expected a {kind.__name__}") from None
+    if value <= 0:
+        raise ConfigError(f"{name}={raw!r}: expected a positive number")
+    return value

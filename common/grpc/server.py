@@ -1,0 +1,75 @@
+"""Running one gRPC service: health, reflection, error mapping and a clean stop on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from common.grpc.errors import ErrorInterceptor
+from common.logs import get_logger
+
+SERVER_OPTIONS = [
+    # Two servers must never share a port silently.
+    ("grpc.so_reuseport", 0),
+    ("grpc.max_receive_message_length", 4 * 1024 * 1024),
+]
+
+
+@dataclass
+class RunningServer:
+    server: grpc.aio.Server
+    health: health.aio.HealthServicer
+    port: int
+    service_names: list[str] = field(default_factory=list)
+
+    async def stop(self, grace: float) -> None:
+        """Report NOT_SERVING first, then refuse new rpcs and let in-flight ones finish."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+
+
+async def start_server(
+    address: str,
+    register: Callable[[grpc.aio.Server], list[str]],
+) -> RunningServer:
+    """Start a server on `address` (port 0 picks a free one) with the services `register` adds.
+
+    `register` adds its servicers and returns their full names.
+    """
+    server = grpc.aio.server(interceptors=[ErrorInterceptor()], options=SERVER_OPTIONS)
+    names = register(server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+    port = server.add_insecure_port(address)
+    await server.start()
+    for name in ["", *names]:
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    return RunningServer(server, health_servicer, port, names)
+
+
+async def serve_until_signalled(
+    name: str,
+    address: str,
+    register: Callable[[grpc.aio.Server], list[str]],
+    on_stop: Callable[[], Awaitable[None]],
+    grace: float = 10.0,
+) -> None:
+    logger = get_logger(name)
+    running = await start_server(address, register)
+    logger.info("serving %s on %s", ", ".join(running.service_names), address)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    await stopping.wait()
+    logger.info("stopping: finishing in-flight rpcs (grace %.0fs)", grace)
+    await running.stop(grace)
+    await on_stop()
+    logger.info("stopped")

@@ -1,0 +1,122 @@
+"""The list framework: page limits, opaque tamper-evident cursors, keyset positions.
+
+A cursor carries the original ListXInput and the key of the last row served, signed with
+a key derived for cursors. It is bound to the input's message type, so a cursor of one
+list is refused by another.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar, cast
+
+from google.protobuf.message import DecodeError, Message
+
+from central.lists.v1 import lists_pb2
+from common.errors import ValidationError
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+InputT = TypeVar("InputT", bound=Message)
+
+
+class _SharedListFields(Protocol):
+    """What every ListXInput copies in: `optional uint32 limit = 1; ListOrder order = 2;`."""
+
+    limit: int
+    order: int
+
+
+class _InputOrCursor(Protocol):
+    """A ListXInputOrCursor: `oneof kind { ListXInput input = 1; string cursor = 2; }`."""
+
+    input: Message
+    cursor: str
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[InputT]):
+    """Where a list request starts: its input, and the key after which to resume."""
+
+    input: InputT
+    after: str | None
+    limit: int
+    newest_first: bool
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _invalid_cursor() -> ValidationError:
+    return ValidationError.of("cursor", "is not a cursor this list issued", reason="INVALID_CURSOR")
+
+
+class Cursors:
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def _sign(self, payload: bytes) -> bytes:
+        return hmac.new(self._key, payload, hashlib.sha256).digest()
+
+    def encode(self, list_input: Message, last_key: str) -> str:
+        payload = json.dumps(
+            {
+                "t": list_input.DESCRIPTOR.full_name,
+                "i": _b64(list_input.SerializeToString(deterministic=True)),
+                "k": last_key,
+            },
+            separators=(",", ":"),
+        ).encode()
+        return f"{_b64(payload)}.{_b64(self._sign(payload))}"
+
+    def decode(self, cursor: str, input_type: type[InputT]) -> tuple[InputT, str]:
+        try:
+            payload_text, _, mac_text = cursor.partition(".")
+            payload, mac = _unb64(payload_text), _unb64(mac_text)
+            if not hmac.compare_digest(mac, self._sign(payload)):
+                raise _invalid_cursor()
+            fields = json.loads(payload)
+            if fields["t"] != input_type.DESCRIPTOR.full_name:
+                raise _invalid_cursor()
+            list_input = input_type.FromString(_unb64(fields["i"]))
+            last_key = fields["k"]
+        except (ValueError, KeyError, TypeError, binascii.Error, DecodeError):
+            raise _invalid_cursor() from None
+        if not isinstance(last_key, str):
+            raise _invalid_cursor()
+        return list_input, last_key
+
+    def start(self, input_or_cursor: Message, input_type: type[InputT]) -> Page[InputT]:
+        """Resolve a ListXInputOrCursor (`oneof kind { input, cursor }`) into the page it asks for."""
+        after: str | None = None
+        kind = input_or_cursor.WhichOneof("kind")
+        if kind == "cursor":
+            list_input, after = self.decode(cast(_InputOrCursor, input_or_cursor).cursor, input_type)
+        elif kind == "input":
+            list_input = cast(InputT, cast(_InputOrCursor, input_or_cursor).input)
+        else:
+            list_input = input_type()
+        shared = cast(_SharedListFields, list_input)
+        limit = shared.limit if list_input.HasField("limit") else DEFAULT_LIMIT
+        if not 1 <= limit <= MAX_LIMIT:
+            raise ValidationError.of("limit", f"must be between 1 and {MAX_LIMIT}")
+        newest_first = shared.order == lists_pb2.LIST_ORDER_NEWEST_FIRST
+        return Page(input=list_input, after=after, limit=limit, newest_first=newest_first)
+
+    def next_cursor(self, page: Page[InputT], keys: list[str]) -> str:
+        """The cursor after `keys` (the page's rows, fetched with one extra to probe for more)."""
+        if len(keys) <= page.limit:
+            return ""
+        return self.encode(page.input, keys[page.limit - 1])
