@@ -1,0 +1,54 @@
+"""The gRPC face of the tenants domain: protos in, TenantService, protos out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+
+from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
+from common.errors import NotFoundError
+from services.tenants.ids import TenantIds
+from services.tenants.service import DOMAIN, TenantService
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+
+class TenantsApi(tenants_pb2_grpc.TenantsServiceServicer):
+    def __init__(self, tenants: TenantService) -> None:
+        self.tenants = tenants
+
+    async def CreateTenant(  # noqa: N802 - gRPC method names
+        self, request: tenants_pb2.CreateTenantInput, context: Context
+    ) -> tenants_pb2.CreateTenantResponse:
+        return tenants_pb2.CreateTenantResponse(tenant=await self.tenants.create_tenant(request))
+
+    async def GetTenant(  # noqa: N802
+        self, request: tenants_pb2.GetTenantInput, context: Context
+    ) -> tenants_pb2.GetTenantResponse:
+        async def respond(tenant: tenants_pb2.TenantPublic) -> tenants_pb2.GetTenantResponse:
+            return tenants_pb2.GetTenantResponse(tenant=tenant)
+
+        tenant_id = TenantIds.ensure(request.tenant_id, field="tenant_id")
+        return await self.tenants.with_tenant_by_tenant_id(tenant_id, respond)
+
+    async def GetTenantBySlug(  # noqa: N802
+        self, request: tenants_pb2.GetTenantBySlugInput, context: Context
+    ) -> tenants_pb2.GetTenantBySlugResponse:
+        tenant = await self.tenants.get_by_slug(request.slug)
+        if tenant is None:
+            raise NotFoundError("tenant not found", reason="TENANT_NOT_FOUND", domain=DOMAIN)
+        return tenants_pb2.GetTenantBySlugResponse(tenant=tenant)
+
+    async def ListTenants(  # noqa: N802
+        self, request: tenants_pb2.ListTenantsInputOrCursor, context: Context
+    ) -> tenants_pb2.ListTenantsResponse:
+        page = self.tenants.cursors.start(request, tenants_pb2.ListTenantsInput)
+        tenants, next_cursor = await self.tenants.list_tenants(page)
+        return tenants_pb2.ListTenantsResponse(tenants=tenants, next_cursor=next_cursor)
+
+    async def UpdateTenant(  # noqa: N802
+        self, request: tenants_pb2.UpdateTenantInput, context: Context
+    ) -> tenants_pb2.UpdateTenantResponse:
+        TenantIds.ensure(request.tenant_id, field="tenant_id")
+        return tenants_pb2.UpdateTenantResponse(tenant=await self.tenants.update_tenant(request))

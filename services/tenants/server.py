@@ -1,0 +1,32 @@
+"""`central serve tenants`: the tenants gRPC service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import grpc
+
+from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
+from common.container import Container
+from common.grpc.server import serve_until_signalled
+from services.tenants.api import TenantsApi
+from services.tenants.service import TenantService
+
+SERVICE_NAME = tenants_pb2.DESCRIPTOR.services_by_name["TenantsService"].full_name
+
+
+async def registrar(container: Container) -> Callable[[grpc.aio.Server], list[str]]:
+    """What adds the tenants service to a gRPC server, wired to the container's pools."""
+    pools = await container.pools()
+    api = TenantsApi(TenantService(pools.rw, pools.ro, container.cursors))
+
+    def register(server: grpc.aio.Server) -> list[str]:
+        tenants_pb2_grpc.add_TenantsServiceServicer_to_server(api, server)
+        return [SERVICE_NAME]
+
+    return register
+
+
+async def serve(container: Container) -> None:
+    register = await registrar(container)
+    await serve_until_signalled("tenants", str(container.config.tenants_addr), register, container.close)

@@ -1,0 +1,178 @@
+"""The tenants domain: rules and storage of tenants, spoken in rich IDs and DTOs."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+from uuid import UUID
+
+from psycopg import errors as pg_errors
+from psycopg import sql
+from ulid import ULID
+
+from central.tenants.v1 import tenants_pb2
+from common.db.executor import Database, Executor
+from common.errors import ConflictError, NotFoundError, collect_violations
+from common.lists import Cursors, Page
+from common.logs import get_logger
+from services.tenants import rules
+from services.tenants.db import COLUMNS, TenantRow
+from services.tenants.ids import TenantId, TenantIds
+
+DOMAIN = "tenants.central"
+T = TypeVar("T")
+
+
+class TenantService:
+    def __init__(self, db: Database, db_ro: Database, cursors: Cursors) -> None:
+        self.db = db
+        self.db_ro = db_ro
+        self.cursors = cursors
+        self.logger = get_logger(type(self).__name__)
+
+    async def _get_by_tenant_uuid(
+        self, tenant_uuid: UUID, executor: Executor | None = None
+    ) -> TenantRow | None:
+        return await (executor or self.db_ro).fetch_one(
+            f"SELECT {COLUMNS} FROM tenants.tenants WHERE tenant_id = %s", (tenant_uuid,), row=TenantRow
+        )
+
+    async def get_by_tenant_id(
+        self, tenant_id: TenantId, executor: Executor | None = None
+    ) -> tenants_pb2.TenantPublic | None:
+        row = await self._get_by_tenant_uuid(TenantIds.to_uuid(tenant_id), executor)
+        return self._to_public_tenant(row) if row else None
+
+    async def with_tenant_by_tenant_id(
+        self,
+        tenant_id: TenantId,
+        fn: Callable[[tenants_pb2.TenantPublic], Awaitable[T]],
+        executor: Executor | None = None,
+    ) -> T:
+        tenant = await self.get_by_tenant_id(tenant_id, executor)
+        if tenant is None:
+            raise _tenant_not_found()
+        return await fn(tenant)
+
+    async def get_by_slug(
+        self, slug: str, executor: Executor | None = None
+    ) -> tenants_pb2.TenantPublic | None:
+        collect_violations(rules.slug_violation(slug), domain=DOMAIN)
+        row = await (executor or self.db_ro).fetch_one(
+            f"SELECT {COLUMNS} FROM tenants.tenants WHERE slug = %s", (slug,), row=TenantRow
+        )
+        return self._to_public_tenant(row) if row else None
+
+    async def create_tenant(
+        self, input: tenants_pb2.CreateTenantInput, executor: Executor | None = None
+    ) -> tenants_pb2.TenantPublic:
+        display_name = rules.normalise_display_name(input.display_name)
+        collect_violations(
+            rules.slug_violation(input.slug), rules.display_name_violation(display_name), domain=DOMAIN
+        )
+        executor = executor or self.db
+        await self._ensure_slug_free(input.slug, executor)
+        try:
+            row = await executor.fetch_one(
+                f"INSERT INTO tenants.tenants (tenant_id, slug, display_name) VALUES (%s, %s, %s)"
+                f" RETURNING {COLUMNS}",
+                (ULID().to_uuid(), input.slug, display_name),
+                row=TenantRow,
+            )
+        except pg_errors.UniqueViolation:
+            # Lost a race with a create of the same slug after our check.
+            raise _slug_taken(input.slug) from None
+        assert row is not None
+        self.logger.info("created tenant %s", TenantIds.to_rich_id(row.tenant_id))
+        return self._to_public_tenant(row)
+
+    async def update_tenant(
+        self, input: tenants_pb2.UpdateTenantInput, executor: Executor | None = None
+    ) -> tenants_pb2.TenantPublic:
+        tenant_uuid = TenantIds.to_uuid(input.tenant_id)
+        changes: dict[str, str] = {}
+        if input.HasField("slug"):
+            changes["slug"] = input.slug
+        if input.HasField("display_name"):
+            changes["display_name"] = rules.normalise_display_name(input.display_name)
+        collect_violations(
+            rules.slug_violation(changes["slug"]) if "slug" in changes else None,
+            rules.display_name_violation(changes["display_name"]) if "display_name" in changes else None,
+            domain=DOMAIN,
+        )
+        executor = executor or self.db
+        if not changes:
+            current = await self._get_by_tenant_uuid(tenant_uuid, executor)
+            if current is None:
+                raise _tenant_not_found()
+            return self._to_public_tenant(current)
+        if "slug" in changes:
+            await self._ensure_slug_free(changes["slug"], executor, except_uuid=tenant_uuid)
+        assignments = sql.SQL(", ").join(
+            sql.SQL("{} = {}").format(sql.Identifier(column), sql.Placeholder(column)) for column in changes
+        )
+        query = sql.SQL(
+            "UPDATE tenants.tenants SET {assignments}, updated_at = now() WHERE tenant_id = {tenant_id}"
+            " RETURNING {columns}"
+        ).format(
+            assignments=assignments,
+            tenant_id=sql.Placeholder("tenant_id"),
+            columns=sql.SQL(COLUMNS),
+        )
+        try:
+            row = await executor.fetch_one(query, {**changes, "tenant_id": tenant_uuid}, row=TenantRow)
+        except pg_errors.UniqueViolation:
+            raise _slug_taken(changes["slug"]) from None
+        if row is None:
+            raise _tenant_not_found()
+        return self._to_public_tenant(row)
+
+    async def list_tenants(
+        self, page: Page[tenants_pb2.ListTenantsInput], executor: Executor | None = None
+    ) -> tuple[list[tenants_pb2.TenantPublic], str]:
+        after = TenantIds.to_uuid(page.after, field="cursor") if page.after else None
+        direction = sql.SQL("DESC" if page.newest_first else "ASC")
+        comparison = sql.SQL("<" if page.newest_first else ">")
+        query = sql.SQL(
+            "SELECT {columns} FROM tenants.tenants WHERE {after}"
+            " ORDER BY tenant_id {direction} LIMIT %(limit)s"
+        ).format(
+            columns=sql.SQL(COLUMNS),
+            after=sql.SQL("tenant_id {} %(after)s").format(comparison) if after else sql.SQL("TRUE"),
+            direction=direction,
+        )
+        rows = await (executor or self.db_ro).fetch_all(
+            query, {"after": after, "limit": page.limit + 1}, row=TenantRow
+        )
+        tenants = [self._to_public_tenant(row) for row in rows]
+        next_cursor = self.cursors.next_cursor(page, [t.tenant_id for t in tenants])
+        return tenants[: page.limit], next_cursor
+
+    async def _ensure_slug_free(self, slug: str, executor: Executor, except_uuid: UUID | None = None) -> None:
+        taken = await executor.fetch_one(
+            "SELECT tenant_id FROM tenants.tenants WHERE slug = %s", (slug,), row=_TenantUuid
+        )
+        if taken is not None and taken.tenant_id != except_uuid:
+            raise _slug_taken(slug)
+
+    def _to_public_tenant(self, row: TenantRow) -> tenants_pb2.TenantPublic:
+        tenant = tenants_pb2.TenantPublic(
+            tenant_id=TenantIds.to_rich_id(row.tenant_id), slug=row.slug, display_name=row.display_name
+        )
+        tenant.created_at.FromDatetime(row.created_at)
+        return tenant
+
+
+class _TenantUuid:
+    def __init__(self, tenant_id: UUID) -> None:
+        self.tenant_id = tenant_id
+
+
+def _slug_taken(slug: str) -> ConflictError:
+    return ConflictError(
+        f"a tenant with slug '{slug}' already exists", reason="TENANT_SLUG_TAKEN", domain=DOMAIN
+    )
+
+
+def _tenant_not_found() -> NotFoundError:
+    return NotFoundError("tenant not found", reason="TENANT_NOT_FOUND", domain=DOMAIN)
