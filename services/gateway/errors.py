@@ -1,0 +1,87 @@
+"""Errors as browsers see them: Google's API error model (AIP-193) with API.md's status table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+import orjson
+from google.protobuf import json_format
+from google.rpc import error_details_pb2, status_pb2
+
+from common.errors import DomainError
+
+# Importing error_details_pb2 registers ErrorInfo and BadRequest, so their Any details print.
+_ = error_details_pb2
+
+HTTP_STATUS = {
+    grpc.StatusCode.INVALID_ARGUMENT: 400,
+    grpc.StatusCode.FAILED_PRECONDITION: 400,
+    grpc.StatusCode.OUT_OF_RANGE: 400,
+    grpc.StatusCode.UNAUTHENTICATED: 401,
+    grpc.StatusCode.PERMISSION_DENIED: 403,
+    grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.ALREADY_EXISTS: 409,
+    grpc.StatusCode.ABORTED: 409,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
+    grpc.StatusCode.CANCELLED: 499,
+    grpc.StatusCode.UNIMPLEMENTED: 501,
+    grpc.StatusCode.UNAVAILABLE: 503,
+    grpc.StatusCode.DEADLINE_EXCEEDED: 504,
+}
+_DETAILS_KEY = "grpc-status-details-bin"
+
+
+@dataclass
+class HttpError(Exception):
+    """An error the gateway answers itself, before or instead of a service."""
+
+    http_status: int
+    code: grpc.StatusCode
+    message: str
+    reason: str
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+
+    def body(self) -> bytes:
+        info = {
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            "reason": self.reason,
+            "domain": "gateway.central",
+        }
+        return _body(self.http_status, self.code, self.message, [info])
+
+
+def _body(http_status: int, code: grpc.StatusCode, message: str, details: list[dict[str, Any]]) -> bytes:
+    error: dict[str, Any] = {"code": http_status, "status": code.name, "message": message}
+    if details:
+        error["details"] = details
+    return orjson.dumps({"error": error})
+
+
+def _status_details(metadata: Any) -> list[dict[str, Any]]:
+    for key, value in metadata or ():
+        if key == _DETAILS_KEY and isinstance(value, bytes):
+            status = status_pb2.Status.FromString(value)
+            return [json_format.MessageToDict(detail) for detail in status.details]
+    return []
+
+
+def from_rpc_error(error: grpc.aio.AioRpcError) -> tuple[int, bytes]:
+    code = error.code()
+    http_status = HTTP_STATUS.get(code, 500)
+    if http_status == 500:
+        # Whatever went wrong inside stays inside.
+        return 500, _body(500, code, "internal error", [])
+    details = _status_details(error.trailing_metadata())
+    return http_status, _body(http_status, code, error.details() or code.name.lower(), details)
+
+
+def from_domain_error(error: DomainError) -> tuple[int, bytes]:
+    http_status = HTTP_STATUS.get(error.code, 500)
+    details = [json_format.MessageToDict(detail) for detail in error.details()]
+    return http_status, _body(http_status, error.code, error.message, details)
+
+
+def internal_error() -> tuple[int, bytes]:
+    return 500, _body(500, grpc.StatusCode.INTERNAL, "internal error", [])

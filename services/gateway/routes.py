@@ -1,0 +1,144 @@
+"""The route table, built at start-up from the services' `google.api.http` annotations.
+
+Every rpc with an annotation is a route; one without stays gRPC-only. Each routed rpc must
+also carry `central.api.v1.route` with its tag and an explicit security list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
+
+from google.api import annotations_pb2, http_pb2
+from google.protobuf import message_factory
+from google.protobuf.descriptor import Descriptor, MethodDescriptor, ServiceDescriptor
+from google.protobuf.message import Message
+
+from central.api.v1 import options_pb2
+from services.gateway.path_template import PathTemplate
+
+if TYPE_CHECKING:
+    from google.protobuf.descriptor_pb2 import MethodOptions
+    from google.protobuf.internal.extension_dict import _ExtensionFieldDescriptor
+
+
+class RouteTableError(ValueError):
+    """An annotation the gateway cannot serve; raised at start-up, never per request."""
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    http_method: str
+    template: PathTemplate
+    method: MethodDescriptor
+    # "*" (the whole input is the body), "" (no body) or one top-level field's name.
+    body: str
+    tag: str
+    security: tuple[options_pb2.SecurityScheme.ValueType, ...]
+    input_descriptor: Descriptor
+    input_type: type[Message]
+    output_type: type[Message]
+
+    @property
+    def rpc_path(self) -> str:
+        return f"/{self.method.containing_service.full_name}/{self.method.name}"
+
+    @property
+    def service(self) -> ServiceDescriptor:
+        return self.method.containing_service
+
+    @property
+    def is_public(self) -> bool:
+        return not self.security
+
+
+_VERBS = ("get", "put", "post", "delete", "patch")
+
+
+# googleapis-common-protos types its extensions as plain field descriptors.
+_HTTP = cast("_ExtensionFieldDescriptor[MethodOptions, http_pb2.HttpRule]", annotations_pb2.http)
+
+
+def _http_rule(method: MethodDescriptor) -> http_pb2.HttpRule | None:
+    options = method.GetOptions()
+    if not options.HasExtension(_HTTP):
+        return None
+    return options.Extensions[_HTTP]
+
+
+def _route(method: MethodDescriptor, rule: http_pb2.HttpRule) -> Route:
+    name = method.full_name
+    verb = rule.WhichOneof("pattern")
+    if verb not in _VERBS:
+        raise RouteTableError(f"{name}: unsupported http pattern {verb!r}")
+    if rule.additional_bindings:
+        raise RouteTableError(f"{name}: additional_bindings are not supported")
+    options = method.GetOptions()
+    if not options.HasExtension(options_pb2.route):
+        raise RouteTableError(f"{name}: a routed rpc needs (central.api.v1.route) with its tag and security")
+    route_options: options_pb2.RouteOptions = options.Extensions[options_pb2.route]
+    if not route_options.HasField("security"):
+        raise RouteTableError(f"{name}: declare security explicitly (`security: {{}}` for a public route)")
+    if not route_options.tag:
+        raise RouteTableError(f"{name}: a routed rpc needs a tag")
+    template = PathTemplate.parse(getattr(rule, verb))
+    input_descriptor: Descriptor = method.input_type
+    for variable in template.variables:
+        _field_at(input_descriptor, variable.field_path, name)
+    if rule.body not in ("", "*"):
+        _field_at(input_descriptor, rule.body, name)
+    if verb in ("get", "delete") and rule.body:
+        raise RouteTableError(f"{name}: {verb.upper()} routes take no body")
+    return Route(
+        http_method=verb.upper(),
+        template=template,
+        method=method,
+        body=rule.body,
+        tag=route_options.tag,
+        security=tuple(route_options.security.schemes),
+        input_descriptor=input_descriptor,
+        input_type=message_factory.GetMessageClass(input_descriptor),
+        output_type=message_factory.GetMessageClass(method.output_type),
+    )
+
+
+def _field_at(descriptor: Descriptor, path: str, rpc: str) -> None:
+    for part in path.split("."):
+        field = descriptor.fields_by_name.get(part)
+        if field is None:
+            raise RouteTableError(f"{rpc}: no field {path!r} in {descriptor.full_name}")
+        if field.message_type is not None:
+            descriptor = field.message_type
+
+
+class RouteTable:
+    def __init__(self, routes: Iterable[Route]) -> None:
+        self.routes = sorted(routes, key=lambda r: r.template.specificity, reverse=True)
+        seen: set[tuple[str, str]] = set()
+        for route in self.routes:
+            key = (route.http_method, route.template.template)
+            if key in seen:
+                raise RouteTableError(f"two rpcs serve {route.http_method} {route.template.template}")
+            seen.add(key)
+
+    @classmethod
+    def from_services(cls, services: Iterable[ServiceDescriptor]) -> RouteTable:
+        routes = []
+        for service in services:
+            for method in service.methods:
+                if (rule := _http_rule(method)) is not None:
+                    routes.append(_route(method, rule))
+        return cls(routes)
+
+    def match(self, http_method: str, path: str) -> tuple[Route, dict[str, str]] | tuple[None, bool]:
+        """The route and its path variables, or None and whether the path exists under another method."""
+        path_exists = False
+        for route in self.routes:
+            variables = route.template.match(path)
+            if variables is None:
+                continue
+            if route.http_method == http_method:
+                return route, variables
+            path_exists = True
+        return None, path_exists

@@ -1,0 +1,57 @@
+"""`central serve gateway`: the REST gateway on uvicorn.
+
+uvicorn, with uvloop and httptools, is the most widely deployed ASGI server, kept by the
+Encode team; it handles keep-alive, back-pressure and graceful shutdown on SIGTERM.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+
+import orjson
+import uvicorn
+
+from common.container import Container
+from services.gateway import meta
+from services.gateway.app import GatewayApp
+from services.gateway.backends import Backend, GrpcBackend
+from services.gateway.openapi import build_document
+from services.gateway.routes import RouteTable
+from services.gateway.upstreams import upstream_services
+
+
+def build_app(container: Container) -> GatewayApp:
+    upstreams = upstream_services(container.config)
+    channels = {service.full_name: container.channel(str(address)) for service, address in upstreams}
+    backends: dict[str, Backend] = {name: GrpcBackend(channel) for name, channel in channels.items()}
+    backends[meta.SERVICE.full_name] = meta.MetaApi(channels).backend()
+    routes = RouteTable.from_services([meta.SERVICE, *(service for service, _ in upstreams)])
+    document = orjson.dumps(build_document(routes, version("central")))
+    return GatewayApp(
+        routes,
+        backends,
+        document,
+        rpc_timeout=container.config.rpc_timeout_seconds,
+        max_body_bytes=container.config.max_body_bytes,
+        on_shutdown=container.close,
+    )
+
+
+def uvicorn_config(app: GatewayApp, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        log_config=None,
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+async def serve(container: Container) -> None:
+    address = container.config.gateway_addr
+    await uvicorn.Server(uvicorn_config(build_app(container), address.host, address.port)).serve()
