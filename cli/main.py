@@ -1,0 +1,108 @@
+"""`central`: the one entry point of every Central process and operator command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Coroutine
+from typing import Any
+
+from common.config import Config, ConfigError
+from common.container import Container
+from common.logs import configure
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="central", description="Central: tenants, users, auth, sessions, jobs."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("up", help="run the whole system on this machine")
+    serve = commands.add_parser("serve", help="run one service (as a container does)")
+    serve.add_argument("service", choices=["tenants", "gateway"])
+    commands.add_parser("migrate", help="apply every service's pending migrations")
+
+    tenants = commands.add_parser("tenants", help="manage tenants").add_subparsers(
+        dest="action", required=True
+    )
+    create = tenants.add_parser("create", help="create a tenant")
+    create.add_argument("--slug", required=True)
+    create.add_argument("--display-name", required=True)
+    get = tenants.add_parser("get", help="show one tenant")
+    get.add_argument("tenant_id", metavar="TENANT_ID")
+    listing = tenants.add_parser("list", help="list tenants, oldest first")
+    listing.add_argument("--limit", type=int)
+    listing.add_argument("--cursor")
+    return parser
+
+
+def _run(config: Config, args: argparse.Namespace) -> Coroutine[Any, Any, int]:
+    from cli import operator
+
+    match args.command:
+        case "up":
+            from cli.up import up
+
+            return up(config)
+        case "serve":
+            return _serve(config, args.service)
+        case "migrate":
+            return _migrate(config)
+        case "tenants":
+            address = str(config.tenants_addr)
+            if args.action == "create":
+                return operator.run(config, address, operator.tenants_create(args.slug, args.display_name))
+            if args.action == "get":
+                return operator.run(config, address, operator.tenants_get(args.tenant_id))
+            return operator.run(config, address, operator.tenants_list(args.limit, args.cursor))
+    raise AssertionError(args.command)
+
+
+async def _serve(config: Config, service: str) -> int:
+    container = Container.create(config)
+    if service == "tenants":
+        from services.tenants.server import serve as serve_tenants
+
+        await serve_tenants(container)
+    else:
+        from services.gateway.server import serve as serve_gateway
+
+        await serve_gateway(container)
+    return 0
+
+
+async def _migrate(config: Config) -> int:
+    from cli.migrate import migrate_all
+
+    container = Container.create(config)
+    applied = await migrate_all(container.database_url())
+    for schema, versions in applied.items():
+        print(f"{schema}: {', '.join(versions) if versions else 'up to date'}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = Config.from_env()
+    except ConfigError as error:
+        print(f"central: configuration error: {error}", file=sys.stderr)
+        return 2
+    configure(config.log_level, config.log_format)
+    try:
+        if args.command == "serve" and args.service == "gateway":
+            import uvloop
+
+            return uvloop.run(_run(config, args))
+        return asyncio.run(_run(config, args))
+    except ConfigError as error:
+        print(f"central: configuration error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

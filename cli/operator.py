@@ -1,0 +1,58 @@
+"""Operator commands: talk to the services over gRPC and print the response as the gateway would."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Awaitable, Callable
+
+import grpc
+from google.protobuf.message import Message
+
+from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
+from common.config import Config
+from common.grpc.channels import open_channel
+from services.gateway.transcode import encode_output
+
+Call = Callable[[grpc.aio.Channel, float], Awaitable[Message]]
+
+
+def tenants_create(slug: str, display_name: str) -> Call:
+    async def call(channel: grpc.aio.Channel, deadline_seconds: float) -> Message:
+        stub = tenants_pb2_grpc.TenantsServiceStub(channel)
+        return await stub.CreateTenant(
+            tenants_pb2.CreateTenantInput(slug=slug, display_name=display_name), timeout=deadline_seconds
+        )
+
+    return call
+
+
+def tenants_get(tenant_id: str) -> Call:
+    async def call(channel: grpc.aio.Channel, deadline_seconds: float) -> Message:
+        stub = tenants_pb2_grpc.TenantsServiceStub(channel)
+        return await stub.GetTenant(tenants_pb2.GetTenantInput(tenant_id=tenant_id), timeout=deadline_seconds)
+
+    return call
+
+
+def tenants_list(limit: int | None, cursor: str | None) -> Call:
+    async def call(channel: grpc.aio.Channel, deadline_seconds: float) -> Message:
+        stub = tenants_pb2_grpc.TenantsServiceStub(channel)
+        request = (
+            tenants_pb2.ListTenantsInputOrCursor(cursor=cursor)
+            if cursor
+            else tenants_pb2.ListTenantsInputOrCursor(input=tenants_pb2.ListTenantsInput(limit=limit))
+        )
+        return await stub.ListTenants(request, timeout=deadline_seconds)
+
+    return call
+
+
+async def run(config: Config, address: str, call: Call) -> int:
+    async with open_channel(address) as channel:
+        try:
+            response = await call(channel, config.rpc_timeout_seconds)
+        except grpc.aio.AioRpcError as error:
+            print(f"{error.code().name}: {error.details()}", file=sys.stderr)
+            return 1
+    sys.stdout.buffer.write(encode_output(response) + b"\n")
+    return 0
