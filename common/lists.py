@@ -85,6 +85,9 @@ class Cursors:
         try:
             payload_text, _, mac_text = cursor.partition(".")
             payload, mac = _unb64(payload_text), _unb64(mac_text)
+            # Only the canonical spelling: base64 leaves spare bits that decoding ignores.
+            if _b64(payload) != payload_text or _b64(mac) != mac_text:
+                raise _invalid_cursor()
             if not hmac.compare_digest(mac, self._sign(payload)):
                 raise _invalid_cursor()
             fields = json.loads(payload)

@@ -41,13 +41,13 @@ def decode_input(
             data[route.body] = parsed
     elif body.strip():
         raise TranscodeError(f"{route.http_method} {route.template.template} takes no body")
+    for field_path, value in path_variables.items():
+        _put(data, descriptor, field_path.split("."), value, repeated_ok=False)
     if query:
         if route.body == "*":
             raise TranscodeError("this route takes its input in the body, not in query parameters")
         for name, value in query:
             _put_query_value(data, descriptor, name, value)
-    for field_path, value in path_variables.items():
-        _put(data, descriptor, field_path.split("."), value, repeated_ok=False)
     _drop_kind(data, descriptor)
     message = route.input_type()
     try:

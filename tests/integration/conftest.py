@@ -1,0 +1,97 @@
+"""One real stack per test session: PostgreSQL, the tenants gRPC server and the gateway on loopback.
+
+PostgreSQL is the embedded server of a temporary CENTRAL_HOME, or, when
+CENTRAL_DATABASE_URL is set, a fresh database created on that server and dropped after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import grpc
+import httpx
+import psycopg
+import pytest
+import uvicorn
+from psycopg import sql
+
+from cli.migrate import migrate_all
+from common.config import Config
+from common.container import Container
+from common.db.embedded import embedded_database_url
+from common.grpc.server import RunningServer, start_server
+from services.gateway.server import build_app, uvicorn_config
+from services.tenants.server import registrar as tenants_registrar
+
+
+@dataclass
+class Stack:
+    config: Config
+    database_url: str
+    tenants: RunningServer
+    tenants_address: str
+    gateway_url: str
+    http: httpx.AsyncClient
+    channel: grpc.aio.Channel
+
+
+@asynccontextmanager
+async def running_gateway(container: Container) -> AsyncIterator[str]:
+    """A gateway on a free loopback port; yields its base URL."""
+    server = uvicorn.Server(uvicorn_config(build_app(container), "127.0.0.1", 0))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    given = os.environ.get("CENTRAL_DATABASE_URL")
+    if not given:
+        yield embedded_database_url(tmp_path_factory.mktemp("central-home"))
+        return
+    name = f"central_test_{secrets.token_hex(4)}"
+    with psycopg.connect(given, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield psycopg.conninfo.make_conninfo(given, dbname=name)
+    with psycopg.connect(given, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def base_config(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Config:
+    home: Path = tmp_path_factory.mktemp("home")
+    env = {"CENTRAL_HOME": str(home), "CENTRAL_DATABASE_URL": database_url}
+    return Config.from_env(env)
+
+
+@pytest.fixture(scope="session")
+async def stack(base_config: Config, database_url: str) -> AsyncIterator[Stack]:
+    await migrate_all(database_url)
+    container = Container.create(base_config)
+    tenants = await start_server("127.0.0.1:0", await tenants_registrar(container))
+    tenants_address = f"127.0.0.1:{tenants.port}"
+    config = replace(base_config, tenants_addr=replace(base_config.tenants_addr, port=tenants.port))
+    channel = grpc.aio.insecure_channel(tenants_address)
+    async with (
+        running_gateway(Container.create(config)) as gateway_url,
+        httpx.AsyncClient(base_url=gateway_url) as http,
+    ):
+        yield Stack(config, database_url, tenants, tenants_address, gateway_url, http, channel)
+    await channel.close()
+    await tenants.stop(grace=1)
+    await container.close()

@@ -1,0 +1,162 @@
+"""Browser -> gateway -> gRPC -> PostgreSQL, over real HTTP."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import replace
+from typing import Any
+
+import httpx
+import pytest
+
+from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
+from common.config import HostPort
+from common.container import Container
+from services.tenants.ids import TenantIds
+from tests.integration.conftest import Stack, running_gateway
+
+
+async def create_tenant(stack: Stack, slug: str) -> tenants_pb2.TenantPublic:
+    stub = tenants_pb2_grpc.TenantsServiceStub(stack.channel)
+    response = await stub.CreateTenant(
+        tenants_pb2.CreateTenantInput(slug=slug, display_name="Acme"), timeout=5
+    )
+    return response.tenant
+
+
+def assert_error(
+    response: httpx.Response, status: int, grpc_status: str, reason: str | None = None
+) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    error = response.json()["error"]
+    assert error["code"] == status
+    assert error["status"] == grpc_status
+    assert isinstance(error["message"], str) and error["message"]
+    if reason is not None:
+        infos = [d for d in error["details"] if d["@type"] == "type.googleapis.com/google.rpc.ErrorInfo"]
+        assert [i["reason"] for i in infos] == [reason]
+    return dict(error)
+
+
+async def test_tenant_by_slug_is_tenant_public_with_type_and_rich_id(stack: Stack) -> None:
+    slug = f"gw-{secrets.token_hex(4)}"
+    tenant = await create_tenant(stack, slug)
+    response = await stack.http.get(f"/tenants/by-slug/{slug}")
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"tenant"}
+    assert body["tenant"] == {
+        "__type": "TenantPublic",
+        "tenantId": tenant.tenant_id,
+        "slug": slug,
+        "displayName": "Acme",
+        "createdAt": tenant.created_at.ToJsonString(),
+    }
+    assert TenantIds.guard(body["tenant"]["tenantId"])
+    assert body["tenant"]["createdAt"].endswith("Z")
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_missing_tenant_is_404_in_aip193_shape(stack: Stack) -> None:
+    response = await stack.http.get(f"/tenants/by-slug/nobody-{secrets.token_hex(4)}")
+    error = assert_error(response, 404, "NOT_FOUND", "TENANT_NOT_FOUND")
+    assert error["details"][0]["domain"] == "tenants.central"
+
+
+async def test_malformed_slug_is_400_with_field_violation(stack: Stack) -> None:
+    response = await stack.http.get("/tenants/by-slug/-Bad-")
+    error = assert_error(response, 400, "INVALID_ARGUMENT")
+    violations = [d for d in error["details"] if d["@type"] == "type.googleapis.com/google.rpc.BadRequest"]
+    assert [v["field"] for v in violations[0]["fieldViolations"]] == ["slug"]
+
+
+async def test_percent_encoded_path_variables_are_decoded(stack: Stack) -> None:
+    response = await stack.http.get("/tenants/by-slug/a%20b")
+    assert_error(response, 400, "INVALID_ARGUMENT")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "grpc_status", "reason"),
+    [
+        ("GET", "/nowhere", 404, "NOT_FOUND", "ROUTE_NOT_FOUND"),
+        ("GET", "/tenants/by-slug", 404, "NOT_FOUND", "ROUTE_NOT_FOUND"),
+        ("GET", "/tenants/by-slug/a/b", 404, "NOT_FOUND", "ROUTE_NOT_FOUND"),
+        ("DELETE", "/tenants/by-slug/acme", 405, "UNIMPLEMENTED", "METHOD_NOT_ALLOWED"),
+        ("POST", "/meta/liveness-probe", 405, "UNIMPLEMENTED", "METHOD_NOT_ALLOWED"),
+        ("GET", "/tenants/by-slug/acme?unknown=1", 400, "INVALID_ARGUMENT", "INVALID_REQUEST"),
+        ("GET", "/tenants/by-slug/acme?slug=other", 400, "INVALID_ARGUMENT", "INVALID_REQUEST"),
+    ],
+)
+async def test_requests_the_gateway_refuses(
+    stack: Stack, method: str, path: str, status: int, grpc_status: str, reason: str
+) -> None:
+    assert_error(await stack.http.request(method, path), status, grpc_status, reason)
+
+
+async def test_a_body_where_none_is_taken_is_400(stack: Stack) -> None:
+    response = await stack.http.request(
+        "GET", "/tenants/by-slug/acme", content=b'{"slug": "x"}', headers={"content-type": "application/json"}
+    )
+    assert_error(response, 400, "INVALID_ARGUMENT", "INVALID_REQUEST")
+
+
+async def test_a_body_that_is_not_json_is_415(stack: Stack) -> None:
+    response = await stack.http.request(
+        "GET",
+        "/tenants/by-slug/acme",
+        content=b"slug=x",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert_error(response, 415, "INVALID_ARGUMENT", "UNSUPPORTED_MEDIA_TYPE")
+
+
+async def test_an_oversized_body_is_413(stack: Stack) -> None:
+    big = b'{"x": "' + b"a" * (stack.config.max_body_bytes + 10) + b'"}'
+    response = await stack.http.request(
+        "GET", "/tenants/by-slug/acme", content=big, headers={"content-type": "application/json"}
+    )
+    assert_error(response, 413, "RESOURCE_EXHAUSTED", "BODY_TOO_LARGE")
+
+
+async def test_probes(stack: Stack) -> None:
+    live = await stack.http.get("/meta/liveness-probe")
+    assert (live.status_code, live.json()) == (200, {"pong": True})
+    ready = await stack.http.get("/meta/readiness-probe")
+    assert (ready.status_code, ready.json()) == (200, {"ready": True})
+
+
+async def test_readiness_is_503_and_calls_are_503_while_a_service_is_down(stack: Stack) -> None:
+    # A second gateway whose tenants service address has nothing listening.
+    dead = Container.create(replace(stack.config, tenants_addr=HostPort("127.0.0.1", 9)))
+    async with running_gateway(dead) as url, httpx.AsyncClient(base_url=url) as http:
+        assert_error(await http.get("/meta/readiness-probe"), 503, "UNAVAILABLE", "DEPENDENCY_UNAVAILABLE")
+        assert_error(await http.get("/tenants/by-slug/acme"), 503, "UNAVAILABLE")
+        live = await http.get("/meta/liveness-probe")
+        assert live.status_code == 200
+
+
+async def test_openapi_document_describes_the_routes(stack: Stack) -> None:
+    response = await stack.http.get("/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    assert document["openapi"] == "3.1.0"
+    assert set(document["paths"]) == {
+        "/meta/liveness-probe",
+        "/meta/readiness-probe",
+        "/tenants/by-slug/{slug}",
+    }
+    by_slug = document["paths"]["/tenants/by-slug/{slug}"]["get"]
+    assert by_slug["tags"] == ["tenants"]
+    assert by_slug["security"] == []
+    assert by_slug["parameters"] == [
+        {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+    ]
+    response_ref = by_slug["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    schemas = document["components"]["schemas"]
+    wrapper = schemas[response_ref.rsplit("/", 1)[1]]
+    tenant = schemas[wrapper["properties"]["tenant"]["$ref"].rsplit("/", 1)[1]]
+    assert tenant["properties"]["__type"] == {"const": "TenantPublic"}
+    assert set(tenant["properties"]) == {"__type", "tenantId", "slug", "displayName", "createdAt"}
+    assert tenant["properties"]["createdAt"] == {"type": "string", "format": "date-time"}
+    assert document["components"]["securitySchemes"]["TenantUserCookie"]["in"] == "cookie"

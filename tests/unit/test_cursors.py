@@ -1,0 +1,76 @@
+import base64
+
+import pytest
+
+from central.lists.v1 import lists_pb2
+from central.tenants.v1 import tenants_pb2
+from common.errors import ValidationError
+from common.lists import DEFAULT_LIMIT, Cursors
+
+CURSORS = Cursors(b"k" * 32)
+
+
+def test_round_trip_carries_the_input_and_the_last_key() -> None:
+    original = tenants_pb2.ListTenantsInput(limit=7, order=lists_pb2.LIST_ORDER_NEWEST_FIRST)
+    cursor = CURSORS.encode(original, "tenant-01ARZ3NDEKTSV4RRFFQ69G5FAV")
+    decoded, last_key = CURSORS.decode(cursor, tenants_pb2.ListTenantsInput)
+    assert decoded == original
+    assert last_key == "tenant-01ARZ3NDEKTSV4RRFFQ69G5FAV"
+
+    page = CURSORS.start(tenants_pb2.ListTenantsInputOrCursor(cursor=cursor), tenants_pb2.ListTenantsInput)
+    assert (page.limit, page.newest_first, page.after) == (7, True, last_key)
+
+
+def test_start_defaults_to_fifty_oldest_first() -> None:
+    page = CURSORS.start(tenants_pb2.ListTenantsInputOrCursor(), tenants_pb2.ListTenantsInput)
+    assert (page.limit, page.newest_first, page.after) == (DEFAULT_LIMIT, False, None)
+
+
+@pytest.mark.parametrize("limit", [0, 201, 10_000])
+def test_limits_outside_one_to_two_hundred_are_refused(limit: int) -> None:
+    request = tenants_pb2.ListTenantsInputOrCursor(input=tenants_pb2.ListTenantsInput(limit=limit))
+    with pytest.raises(ValidationError) as caught:
+        CURSORS.start(request, tenants_pb2.ListTenantsInput)
+    assert caught.value.violations[0].field == "limit"
+
+
+def _flip_one_byte(cursor: str) -> str:
+    payload, _, mac = cursor.partition(".")
+    raw = bytearray(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    raw[-3] ^= 1
+    return base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode() + "." + mac
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        _flip_one_byte,
+        lambda c: c[:-1] + ("A" if c[-1] != "A" else "B"),
+        lambda c: c.replace(".", ""),
+        lambda c: "",
+        lambda c: "not a cursor",
+        lambda c: Cursors(b"other key".ljust(32, b"!")).encode(tenants_pb2.ListTenantsInput(), "x"),
+    ],
+)
+def test_tampered_or_foreign_cursors_are_refused(mangle: object) -> None:
+    cursor = CURSORS.encode(tenants_pb2.ListTenantsInput(limit=3), "tenant-01ARZ3NDEKTSV4RRFFQ69G5FAV")
+    assert callable(mangle)
+    with pytest.raises(ValidationError) as caught:
+        CURSORS.decode(mangle(cursor), tenants_pb2.ListTenantsInput)
+    assert caught.value.reason == "INVALID_CURSOR"
+
+
+def test_a_cursor_of_another_list_is_refused() -> None:
+    cursor = CURSORS.encode(tenants_pb2.GetTenantInput(tenant_id="x"), "k")
+    with pytest.raises(ValidationError):
+        CURSORS.decode(cursor, tenants_pb2.ListTenantsInput)
+
+
+def test_next_cursor_only_when_a_row_beyond_the_page_exists() -> None:
+    page = CURSORS.start(
+        tenants_pb2.ListTenantsInputOrCursor(input=tenants_pb2.ListTenantsInput(limit=2)),
+        tenants_pb2.ListTenantsInput,
+    )
+    assert CURSORS.next_cursor(page, ["a", "b"]) == ""
+    cursor = CURSORS.next_cursor(page, ["a", "b", "c"])
+    assert CURSORS.decode(cursor, tenants_pb2.ListTenantsInput)[1] == "b"

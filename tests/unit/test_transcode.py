@@ -1,0 +1,150 @@
+"""Transcoding of paths, bodies and query parameters, and the `__type` and `kind` conventions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+from google.api import http_pb2
+from google.protobuf.json_format import MessageToDict
+
+from services.gateway.routes import Route, RouteTable
+from services.gateway.transcode import TranscodeError, decode_input, encode_output
+from tests.unit import fake_service
+from tests.unit.fake_service import PUBLIC
+
+SERVICE = fake_service.build(
+    {
+        "GetThing": (http_pb2.HttpRule(get="/tenants/{tenant_id}/things/{name}"), PUBLIC),
+        "CreateThing": (http_pb2.HttpRule(post="/tenants/{tenant_id}/things", body="*"), PUBLIC),
+        "RenameThing": (http_pb2.HttpRule(patch="/things/{name}", body="oidc"), PUBLIC),
+        "ListThings": (http_pb2.HttpRule(get="/things"), PUBLIC),
+    }
+)
+TABLE = RouteTable.from_services([SERVICE])
+
+
+def route(method: str, path: str) -> tuple[Route, dict[str, str]]:
+    found, variables = TABLE.match(method, path)
+    assert found is not None and isinstance(variables, dict)
+    return found, variables
+
+
+def decode(
+    method: str, path: str, query: list[tuple[str, str]] | None = None, body: Any = None
+) -> dict[str, Any]:
+    found, variables = route(method, path)
+    raw = b"" if body is None else body if isinstance(body, bytes) else orjson.dumps(body)
+    return MessageToDict(decode_input(found, variables, query or [], raw), preserving_proto_field_name=True)
+
+
+def test_path_variables_fill_fields() -> None:
+    assert decode("GET", "/tenants/tenant-1/things/a%2Fb") == {"tenant_id": "tenant-1", "name": "a/b"}
+
+
+def test_body_star_takes_the_whole_input_in_json_names() -> None:
+    body = {"name": "n", "count": "12", "password": {"minLength": 14}}
+    assert decode("POST", "/tenants/t1/things", body=body) == {
+        "tenant_id": "t1",
+        "name": "n",
+        "count": "12",
+        "password": {"min_length": 14},
+    }
+
+
+def test_path_variables_win_over_the_body() -> None:
+    assert decode("POST", "/tenants/t1/things", body={"tenantId": "t2"})["tenant_id"] == "t1"
+
+
+def test_body_naming_one_field_fills_that_field() -> None:
+    decoded = decode("PATCH", "/things/x", body={"issuer": "https://id.example", "clientId": "c"})
+    assert decoded == {"name": "x", "oidc": {"issuer": "https://id.example", "client_id": "c"}}
+
+
+def test_kind_is_accepted_beside_its_member_and_may_stand_alone() -> None:
+    with_member = decode("POST", "/tenants/t/things", body={"kind": "password", "password": {"minLength": 3}})
+    assert with_member["password"] == {"min_length": 3}
+    alone = decode_input(*route("POST", "/tenants/t/things"), [], orjson.dumps({"kind": "oidc"}))
+    assert alone.WhichOneof("kind") == "oidc"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"kind": "password", "oidc": {"issuer": "x"}},
+        {"kind": "ldap"},
+        {"kind": 3},
+        {"password": {}, "oidc": {}},
+    ],
+)
+def test_inconsistent_kind_is_refused(body: dict[str, Any]) -> None:
+    with pytest.raises(TranscodeError):
+        decode("POST", "/tenants/t/things", body=body)
+
+
+def test_query_parameters_fill_the_list_input_behind_the_kind_oneof() -> None:
+    query = [("limit", "10"), ("name", "x"), ("manyTags", "a"), ("many_tags", "b"), ("archived", "true")]
+    assert decode("GET", "/things", query) == {
+        "input": {"limit": 10, "name": "x", "many_tags": ["a", "b"], "archived": True}
+    }
+    assert decode("GET", "/things", [("cursor", "abc")]) == {"cursor": "abc"}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        [("limit", "ten")],
+        [("limit", "-1")],
+        [("archived", "yes")],
+        [("nope", "1")],
+        [("limit", "1"), ("limit", "2")],
+        [("cursor", "abc"), ("limit", "2")],
+        [("input", "x")],
+    ],
+)
+def test_bad_query_parameters_are_refused(query: list[tuple[str, str]]) -> None:
+    with pytest.raises(TranscodeError):
+        decode("GET", "/things", query)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{", b"[]", b'"x"', b'{"unknown": 1}', b'{"count": "many"}', b'{"name": 5}', b'{"__type": "X"}'],
+)
+def test_bad_bodies_are_refused(body: bytes) -> None:
+    with pytest.raises(TranscodeError):
+        decode("POST", "/tenants/t/things", body=body)
+
+
+def test_query_parameters_are_refused_on_a_body_star_route() -> None:
+    with pytest.raises(TranscodeError):
+        decode("POST", "/tenants/t/things", [("name", "x")], body={})
+
+
+def test_output_marks_dtos_with_type_and_oneofs_with_kind() -> None:
+    found, _ = route("GET", "/tenants/t/things/n")
+    response: Any = found.output_type()
+    response.thing.thing_id = "thing-1"
+    response.thing.oidc.issuer = "https://id.example"
+    listed = response.many_things.add()
+    listed.password.min_length = 12
+    assert orjson.loads(encode_output(response)) == {
+        "thing": {
+            "__type": "Thing",
+            "kind": "oidc",
+            "thingId": "thing-1",
+            "enabled": False,
+            "oidc": {"__type": "Oidc", "issuer": "https://id.example", "clientId": ""},
+        },
+        "manyThings": [
+            {
+                "__type": "Thing",
+                "kind": "password",
+                "thingId": "",
+                "enabled": False,
+                "password": {"__type": "Password", "minLength": 12},
+            }
+        ],
+        "nextCursor": "",
+    }
