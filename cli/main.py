@@ -23,6 +23,10 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run one service (as a container does)")
     serve.add_argument("service", choices=["tenants", "gateway"])
     commands.add_parser("migrate", help="apply every service's pending migrations")
+    health = commands.add_parser(
+        "healthcheck", help="exit 0 when a process is ready (container health checks)"
+    )
+    health.add_argument("target", choices=["tenants", "gateway"])
 
     tenants = commands.add_parser("tenants", help="manage tenants").add_subparsers(
         dest="action", required=True
@@ -50,6 +54,10 @@ def _run(config: Config, args: argparse.Namespace) -> Coroutine[Any, Any, int]:
             return _serve(config, args.service)
         case "migrate":
             return _migrate(config)
+        case "healthcheck":
+            from cli.healthcheck import healthcheck
+
+            return healthcheck(config, args.target)
         case "tenants":
             address = str(config.tenants_addr)
             if args.action == "create":

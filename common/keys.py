@@ -1,7 +1,8 @@
 """The secret only Central's processes hold, and the purpose keys derived from it.
 
-In containers it comes from CENTRAL_SIGNING_KEY (base64 of at least 32 bytes); in
-development the first process to need it writes one to CENTRAL_HOME/signing.key.
+In containers it comes from CENTRAL_SIGNING_KEY (base64 of at least 32 bytes), or from
+the file CENTRAL_SIGNING_KEY_FILE names (a mounted secret); in development the first
+process to need it writes one to CENTRAL_HOME/signing.key. Every replica must share it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ _MIN_BYTES = 32
 def load_secret(home: Path, env: Mapping[str, str] | None = None) -> bytes:
     env = os.environ if env is None else env
     raw = env.get("CENTRAL_SIGNING_KEY")
+    if not raw and env.get("CENTRAL_SIGNING_KEY_FILE"):
+        try:
+            raw = Path(env["CENTRAL_SIGNING_KEY_FILE"]).read_text().strip()
+        except OSError as error:
+            raise ConfigError(f"CENTRAL_SIGNING_KEY_FILE: cannot read it: {error.strerror}") from None
     if raw:
         try:
             secret = base64.b64decode(raw, validate=True)

@@ -12,6 +12,7 @@ import orjson
 import uvicorn
 
 from common.container import Container
+from common.logs import get_logger
 from services.gateway import meta
 from services.gateway.app import GatewayApp
 from services.gateway.backends import Backend, GrpcBackend
@@ -54,4 +55,8 @@ def uvicorn_config(app: GatewayApp, host: str, port: int) -> uvicorn.Config:
 
 async def serve(container: Container) -> None:
     address = container.config.gateway_addr
-    await uvicorn.Server(uvicorn_config(build_app(container), address.host, address.port)).serve()
+    app = build_app(container)
+    logger = get_logger("gateway")
+    logger.info("serving %d routes on http://%s", len(app.routes.routes), address)
+    await uvicorn.Server(uvicorn_config(app, address.host, address.port)).serve()
+    logger.info("stopped")

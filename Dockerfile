@@ -1,0 +1,23 @@
+# One image for every Central process; the command picks the process:
+#   central serve tenants | central serve gateway | central migrate | central worker --queue core
+FROM python:3.11-slim AS build
+ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never
+RUN pip install --no-cache-dir uv==0.13.9
+WORKDIR /app
+COPY pyproject.toml uv.lock README.md ./
+# Dependencies first, so that a code change does not rebuild this layer.
+RUN uv sync --locked --no-dev --no-install-project
+COPY cli cli
+COPY common common
+COPY gen gen
+COPY services services
+COPY worker worker
+RUN uv sync --locked --no-dev --no-editable
+
+FROM python:3.11-slim
+RUN useradd --system --uid 10001 --home-dir /app central
+COPY --from=build --chown=root:root /app/.venv /app/.venv
+ENV PATH=/app/.venv/bin:$PATH CENTRAL_LOG_FORMAT=json PYTHONUNBUFFERED=1
+USER central
+WORKDIR /app
+ENTRYPOINT ["central"]

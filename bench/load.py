@@ -1,0 +1,82 @@
+"""Closed-loop load: N workers, each sending its next request when the last one answered."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    concurrency: int
+    requests: int
+    errors: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+
+async def run_load(
+    name: str,
+    concurrency: int,
+    seconds: float,
+    make_worker: Callable[[], Awaitable[Callable[[], Awaitable[bool]]]],
+) -> Result:
+    """`make_worker` opens one connection and returns its request function (True when it succeeded)."""
+    workers = [await make_worker() for _ in range(concurrency)]
+    latencies: list[float] = []
+    errors = 0
+    stop_at = 0.0
+
+    async def loop(request: Callable[[], Awaitable[bool]]) -> None:
+        nonlocal errors
+        while (started := time.perf_counter()) < stop_at:
+            ok = await request()
+            latencies.append(time.perf_counter() - started)
+            errors += not ok
+
+    # Warm up (connections, caches, prepared statements), then measure.
+    stop_at = time.perf_counter() + min(1.0, seconds / 3)
+    await asyncio.gather(*(loop(w) for w in workers))
+    latencies.clear()
+    errors = 0
+    began = time.perf_counter()
+    stop_at = began + seconds
+    await asyncio.gather(*(loop(w) for w in workers))
+    elapsed = time.perf_counter() - began
+    quantiles = statistics.quantiles(latencies, n=100)
+    return Result(
+        name, concurrency, len(latencies), errors, elapsed, quantiles[49] * 1000, quantiles[98] * 1000
+    )
+
+
+class HttpConnection:
+    """A keep-alive HTTP/1.1 connection with just enough parsing to time GETs."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> HttpConnection:
+        reader, writer = await asyncio.open_connection(host, port)
+        return cls(reader, writer)
+
+    async def get(self, path: str, headers: str = "") -> int:
+        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\n{headers}\r\n".encode())
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        await self.reader.readexactly(length)
+        return status

@@ -1,0 +1,76 @@
+"""The system as separate processes, as `central up` runs it, on free loopback ports."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from common.db.embedded import embedded_database_url
+
+CENTRAL = str(Path(sys.executable).parent / "central")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Processes:
+    env: dict[str, str]
+    gateway_port: int
+    tenants_address: str
+
+
+async def _wait_for_port(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"nothing listens on {port}") from None
+            await asyncio.sleep(0.1)
+
+
+@asynccontextmanager
+async def running_processes() -> AsyncIterator[Processes]:
+    with tempfile.TemporaryDirectory(prefix="central-bench-") as home:
+        url = os.environ.get("CENTRAL_DATABASE_URL") or embedded_database_url(Path(home))
+        gateway_port, tenants_port = free_port(), free_port()
+        env = {
+            **os.environ,
+            "CENTRAL_HOME": home,
+            "CENTRAL_DATABASE_URL": url,
+            "CENTRAL_GATEWAY_ADDR": f"127.0.0.1:{gateway_port}",
+            "CENTRAL_TENANTS_ADDR": f"127.0.0.1:{tenants_port}",
+            "CENTRAL_LOG_LEVEL": "WARNING",
+        }
+        migrate = await asyncio.create_subprocess_exec(
+            CENTRAL, "migrate", env=env, stdout=asyncio.subprocess.DEVNULL
+        )
+        assert await migrate.wait() == 0
+        children = [
+            await asyncio.create_subprocess_exec(CENTRAL, "serve", service, env=env)
+            for service in ("tenants", "gateway")
+        ]
+        try:
+            await _wait_for_port(tenants_port)
+            await _wait_for_port(gateway_port)
+            yield Processes(env, gateway_port, f"127.0.0.1:{tenants_port}")
+        finally:
+            for child in children:
+                child.send_signal(signal.SIGTERM)
+            for child in children:
+                await child.wait()

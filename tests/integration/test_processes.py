@@ -1,0 +1,153 @@
+"""The `central` command as operators run it: real processes, signals and exit codes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration.conftest import Stack
+
+CENTRAL = str(Path(sys.executable).parent / "central")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def central_env(stack: Stack, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "CENTRAL_HOME": str(stack.config.home),
+        "CENTRAL_DATABASE_URL": stack.database_url,
+        "CENTRAL_TENANTS_ADDR": stack.tenants_address,
+        **extra,
+    }
+
+
+async def run_central(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    process = await asyncio.create_subprocess_exec(
+        CENTRAL, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode is not None
+    return subprocess.CompletedProcess(args, process.returncode, stdout.decode(), stderr.decode())
+
+
+async def test_operator_commands_print_json_and_exit_nonzero_on_errors(stack: Stack) -> None:
+    env = central_env(stack)
+    slug = f"cli-{os.urandom(4).hex()}"
+    created = await run_central(env, "tenants", "create", "--slug", slug, "--display-name", "CLI Co")
+    assert created.returncode == 0, created.stderr
+    tenant = json.loads(created.stdout)["tenant"]
+    assert (tenant["__type"], tenant["slug"], tenant["displayName"]) == ("TenantPublic", slug, "CLI Co")
+
+    fetched = await run_central(env, "tenants", "get", tenant["tenantId"])
+    assert fetched.returncode == 0
+    assert json.loads(fetched.stdout) == {"tenant": tenant}
+
+    listed = await run_central(env, "tenants", "list", "--limit", "200")
+    assert listed.returncode == 0
+    assert tenant in json.loads(listed.stdout)["tenants"]
+
+    again = await run_central(env, "tenants", "create", "--slug", slug, "--display-name", "CLI Co")
+    assert again.returncode == 1
+    assert again.stdout == ""
+    assert again.stderr.startswith("ALREADY_EXISTS: ")
+
+
+async def test_a_bad_configuration_value_exits_2_with_its_name(stack: Stack) -> None:
+    result = await run_central(central_env(stack, CENTRAL_TENANTS_ADDR="nowhere"), "tenants", "list")
+    assert result.returncode == 2
+    assert "CENTRAL_TENANTS_ADDR" in result.stderr
+
+
+async def test_migrate_is_idempotent(stack: Stack) -> None:
+    result = await run_central(central_env(stack), "migrate")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "tenants: up to date"
+
+
+async def test_serve_tenants_stops_cleanly_on_sigterm(stack: Stack) -> None:
+    port = free_port()
+    env = central_env(stack, CENTRAL_TENANTS_ADDR=f"127.0.0.1:{port}")
+    process = await asyncio.create_subprocess_exec(CENTRAL, "serve", "tenants", env=env)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the tenants service did not start"
+                await asyncio.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 10) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+
+
+@pytest.mark.timeout(90)
+async def test_up_brings_the_system_up_and_down(tmp_path: Path) -> None:
+    gateway_port, tenants_port = free_port(), free_port()
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("CENTRAL_DATABASE_URL", "CENTRAL_DATABASE_RO_URL")
+    } | {
+        "CENTRAL_HOME": str(tmp_path / "home"),
+        "CENTRAL_GATEWAY_ADDR": f"127.0.0.1:{gateway_port}",
+        "CENTRAL_TENANTS_ADDR": f"127.0.0.1:{tenants_port}",
+    }
+    process = await asyncio.create_subprocess_exec(
+        CENTRAL, "up", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{gateway_port}") as http:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    ready = await http.get("/meta/readiness-probe")
+                    if ready.status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline, "central up did not become ready"
+                await asyncio.sleep(0.2)
+            assert ready.json() == {"ready": True}
+            missing = await http.get("/tenants/by-slug/nobody-here")
+            assert missing.status_code == 404
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+        assert process.stdout is not None
+        output = (await process.stdout.read()).decode()
+        assert "tenants | " in output
+        assert "gateway | " in output
+        # The embedded PostgreSQL stopped with it.
+        assert not (tmp_path / "home" / "postgres" / "postmaster.pid").exists()
+    finally:
+        if process.returncode is None:
+            process.kill()
+
+
+async def test_healthcheck_reports_ready_and_not_ready(stack: Stack) -> None:
+    gateway_addr = stack.gateway_url.removeprefix("http://")
+    env = central_env(stack, CENTRAL_GATEWAY_ADDR=gateway_addr)
+    for target in ("tenants", "gateway"):
+        ready = await run_central(env, "healthcheck", target)
+        assert (ready.returncode, ready.stdout.strip()) == (0, "ready")
+    nowhere = f"127.0.0.1:{free_port()}"
+    down = central_env(stack, CENTRAL_GATEWAY_ADDR=nowhere, CENTRAL_TENANTS_ADDR=nowhere)
+    for target in ("tenants", "gateway"):
+        not_ready = await run_central(down, "healthcheck", target)
+        assert (not_ready.returncode, not_ready.stdout.strip()) == (1, "not ready")

@@ -1,0 +1,60 @@
+"""docker-compose.yml, checked without a Docker engine: what it runs must exist in Central."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from cli.main import _parser
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+CENTRAL_SERVICES = {name: s for name, s in COMPOSE["services"].items() if s.get("image") == "central:latest"}
+
+
+def variables_central_reads() -> set[str]:
+    names: set[str] = set()
+    for folder in ("cli", "common", "services", "worker"):
+        for path in (ROOT / folder).rglob("*.py"):
+            names |= set(re.findall(r'"(CENTRAL_[A-Z_]+)"', path.read_text()))
+    return names
+
+
+def test_every_process_that_exists_runs_in_a_container_of_the_one_image() -> None:
+    assert {"migrate", "tenants", "gateway"} <= set(CENTRAL_SERVICES)
+    assert "postgres" in COMPOSE["services"]
+
+
+@pytest.mark.parametrize("name", sorted(CENTRAL_SERVICES))
+def test_each_command_is_a_central_subcommand(name: str) -> None:
+    _parser().parse_args(CENTRAL_SERVICES[name]["command"])
+
+
+@pytest.mark.parametrize("name", sorted(CENTRAL_SERVICES))
+def test_each_variable_set_is_one_central_reads(name: str) -> None:
+    known = variables_central_reads()
+    assert set(CENTRAL_SERVICES[name]["environment"]) <= known
+
+
+@pytest.mark.parametrize("name", sorted(set(CENTRAL_SERVICES) - {"migrate"}))
+def test_each_long_running_process_has_a_health_check_that_central_knows(name: str) -> None:
+    test = CENTRAL_SERVICES[name]["healthcheck"]["test"]
+    assert test[:2] == ["CMD", "central"]
+    _parser().parse_args(test[2:])
+
+
+def test_start_order_follows_health() -> None:
+    services = COMPOSE["services"]
+    assert services["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    assert services["tenants"]["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
+    assert services["gateway"]["depends_on"] == {"tenants": {"condition": "service_healthy"}}
+
+
+def test_the_signing_key_is_a_secret_not_a_variable() -> None:
+    for service in CENTRAL_SERVICES.values():
+        assert "CENTRAL_SIGNING_KEY" not in service["environment"]
+        assert service["secrets"] == ["central_signing_key"]
