@@ -41,6 +41,6 @@ async def healthcheck(config: Config, target: str) -> int:
     if target == "gateway":
         ready = gateway_ready(config)
     else:
-        ready = await grpc_ready(str(config.tenants_addr))
+        ready = await grpc_ready(str(config.tenants_addr if target == "tenants" else config.auth_addr))
     print("ready" if ready else "not ready")
     return 0 if ready else 1

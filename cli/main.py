@@ -21,12 +21,12 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("up", help="run the whole system on this machine")
     serve = commands.add_parser("serve", help="run one service (as a container does)")
-    serve.add_argument("service", choices=["tenants", "gateway"])
+    serve.add_argument("service", choices=["tenants", "auth", "gateway"])
     commands.add_parser("migrate", help="apply every service's pending migrations")
     health = commands.add_parser(
         "healthcheck", help="exit 0 when a process is ready (container health checks)"
     )
-    health.add_argument("target", choices=["tenants", "gateway"])
+    health.add_argument("target", choices=["tenants", "auth", "gateway"])
 
     tenants = commands.add_parser("tenants", help="manage tenants").add_subparsers(
         dest="action", required=True
@@ -74,6 +74,10 @@ async def _serve(config: Config, service: str) -> int:
         from services.tenants.server import serve as serve_tenants
 
         await serve_tenants(container)
+    elif service == "auth":
+        from services.auth.server import serve as serve_auth
+
+        await serve_auth(container)
     else:
         from services.gateway.server import serve as serve_gateway
 

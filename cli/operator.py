@@ -10,7 +10,8 @@ from google.protobuf.message import Message
 
 from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
 from common.config import Config
-from common.grpc.channels import open_channel
+from common.container import Container
+from common.grpc.channels import open_system_channel
 from services.gateway.transcode import encode_output
 
 Call = Callable[[grpc.aio.Channel, float], Awaitable[Message]]
@@ -48,7 +49,8 @@ def tenants_list(limit: int | None, cursor: str | None) -> Call:
 
 
 async def run(config: Config, address: str, call: Call) -> int:
-    async with open_channel(address) as channel:
+    signer = Container.create(config).signer
+    async with open_system_channel(address, signer) as channel:
         try:
             response = await call(channel, config.rpc_timeout_seconds)
         except grpc.aio.AioRpcError as error:

@@ -22,6 +22,7 @@ from common.logs import get_logger
 # Started in this order; the gateway last, so that its readiness soon turns true.
 PROCESSES: list[tuple[str, list[str]]] = [
     ("tenants", ["serve", "tenants"]),
+    ("auth", ["serve", "auth"]),
     ("gateway", ["serve", "gateway"]),
 ]
 GRACE_SECONDS = 15.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,14 @@ class Config:
     rpc_timeout_seconds: float
     db_pool_max_size: int
     max_body_bytes: int
+    session_cookie_name: str
+    session_ttl_seconds: int
+    session_idle_seconds: int
+    # Origins other than the gateway's own from which browsers may send unsafe requests.
+    allowed_origins: frozenset[str]
+    login_window_seconds: int
+    login_max_failures_per_email: int
+    login_max_failures_per_address: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -59,6 +68,13 @@ class Config:
             rpc_timeout_seconds=_number(env, "CENTRAL_RPC_TIMEOUT_SECONDS", 5.0, float),
             db_pool_max_size=_number(env, "CENTRAL_DB_POOL_MAX_SIZE", 10, int),
             max_body_bytes=_number(env, "CENTRAL_MAX_BODY_BYTES", 1_048_576, int),
+            session_cookie_name=_cookie_name(env, "CENTRAL_SESSION_COOKIE_NAME", "__Host-central-session"),
+            session_ttl_seconds=_number(env, "CENTRAL_SESSION_TTL_SECONDS", 14 * 24 * 3600, int),
+            session_idle_seconds=_number(env, "CENTRAL_SESSION_IDLE_SECONDS", 24 * 3600, int),
+            allowed_origins=_origins(env, "CENTRAL_ALLOWED_ORIGINS"),
+            login_window_seconds=_number(env, "CENTRAL_LOGIN_WINDOW_SECONDS", 15 * 60, int),
+            login_max_failures_per_email=_number(env, "CENTRAL_LOGIN_MAX_FAILURES_PER_EMAIL", 10, int),
+            login_max_failures_per_address=_number(env, "CENTRAL_LOGIN_MAX_FAILURES_PER_ADDRESS", 100, int),
         )
 
 
@@ -89,3 +105,21 @@ def _number(env: Mapping[str, str], name: str, default: T, kind: type[T]) -> T:
     if value <= 0:
         raise ConfigError(f"{name}={raw!r}: expected a positive number")
     return value
+
+
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+def _cookie_name(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name) or default
+    if not _TOKEN.match(value):
+        raise ConfigError(f"{name}={value!r}: not a valid cookie name")
+    return value
+
+
+def _origins(env: Mapping[str, str], name: str) -> frozenset[str]:
+    origins = frozenset(o.strip().rstrip("/") for o in (env.get(name) or "").split(",") if o.strip())
+    for origin in origins:
+        if not re.match(r"^https?://[^/\s]+$", origin):
+            raise ConfigError(f"{name}: {origin!r} is not an origin like https://app.example.com")
+    return origins

@@ -9,9 +9,10 @@ import grpc
 from common.config import Config
 from common.db.embedded import embedded_database_url
 from common.db.pools import Pools
-from common.grpc.channels import open_channel
+from common.grpc.channels import open_channel, open_system_channel
 from common.keys import derive_key, load_secret
 from common.lists import Cursors
+from common.principal import PrincipalSigner
 
 
 @dataclass
@@ -19,13 +20,19 @@ class Container:
     config: Config
     secret: bytes
     cursors: Cursors
+    signer: PrincipalSigner
     _pools: Pools | None = None
     _channels: dict[str, grpc.aio.Channel] = field(default_factory=dict)
 
     @classmethod
     def create(cls, config: Config) -> Container:
         secret = load_secret(config.home)
-        return cls(config=config, secret=secret, cursors=Cursors(derive_key(secret, "list-cursor")))
+        return cls(
+            config=config,
+            secret=secret,
+            cursors=Cursors(derive_key(secret, "list-cursor")),
+            signer=PrincipalSigner(derive_key(secret, "principal")),
+        )
 
     def database_url(self) -> str:
         return self.config.database_url or embedded_database_url(self.config.home)
@@ -39,9 +46,17 @@ class Container:
         return self._pools
 
     def channel(self, address: str) -> grpc.aio.Channel:
+        """The channel to `address`; each caller attaches its own principal (the gateway)."""
         if address not in self._channels:
             self._channels[address] = open_channel(address)
         return self._channels[address]
+
+    def system_channel(self, address: str) -> grpc.aio.Channel:
+        """The channel to `address` whose calls are signed as the system."""
+        key = f"system:{address}"
+        if key not in self._channels:
+            self._channels[key] = open_system_channel(address, self.signer)
+        return self._channels[key]
 
     async def close(self) -> None:
         for channel in self._channels.values():

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 
@@ -108,3 +108,21 @@ def collect_violations(*checks: FieldViolation | None, domain: str = "central") 
 class UnavailableError(DomainError):
     code = grpc.StatusCode.UNAVAILABLE
     default_reason = "UNAVAILABLE"
+
+
+class ResourceExhaustedError(DomainError):
+    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+    default_reason = "RESOURCE_EXHAUSTED"
+
+    def __init__(
+        self, message: str, *, retry_after_seconds: int, reason: str | None = None, domain: str = "central"
+    ) -> None:
+        super().__init__(message, reason=reason, domain=domain)
+        self.retry_after_seconds = retry_after_seconds
+
+    def details(self) -> list[any_pb2.Any]:
+        retry = any_pb2.Any()
+        retry.Pack(
+            error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=self.retry_after_seconds))
+        )
+        return [*super().details(), retry]

@@ -1,8 +1,13 @@
-"""Client side: one long-lived channel per service."""
+"""Client side: one long-lived channel per service, and the principal each call carries."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import grpc
+
+from common.principal import METADATA_KEY, SYSTEM, Principal, PrincipalSigner
 
 CHANNEL_OPTIONS = [
     ("grpc.keepalive_time_ms", 30_000),
@@ -11,5 +16,39 @@ CHANNEL_OPTIONS = [
 ]
 
 
+def principal_metadata(signer: PrincipalSigner, principal: Principal) -> tuple[tuple[str, str], ...]:
+    return ((METADATA_KEY, signer.sign(principal)),)
+
+
+class _SignAs(grpc.aio.UnaryUnaryClientInterceptor):
+    """Attaches a freshly signed principal to every call of a channel."""
+
+    def __init__(self, signer: PrincipalSigner, principal: Principal) -> None:
+        self.signer = signer
+        self.principal = principal
+
+    async def intercept_unary_unary(
+        self,
+        continuation: Callable[[grpc.aio.ClientCallDetails, Any], Awaitable[Any]],
+        client_call_details: grpc.aio.ClientCallDetails,
+        request: Any,
+    ) -> Any:
+        metadata = [*(client_call_details.metadata or ()), *principal_metadata(self.signer, self.principal)]
+        details = grpc.aio.ClientCallDetails(
+            client_call_details.method,
+            client_call_details.timeout,
+            grpc.aio.Metadata(*metadata),
+            client_call_details.credentials,
+            client_call_details.wait_for_ready,
+        )
+        return await continuation(details, request)
+
+
 def open_channel(address: str) -> grpc.aio.Channel:
+    """A channel whose calls carry the principal each caller attaches itself (the gateway)."""
     return grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+
+
+def open_system_channel(address: str, signer: PrincipalSigner) -> grpc.aio.Channel:
+    """A channel whose every call is signed as the system (operator commands, services, workers)."""
+    return grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS, interceptors=[_SignAs(signer, SYSTEM)])

@@ -11,8 +11,9 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from common.grpc.errors import ErrorInterceptor
+from common.grpc.interceptor import ServiceInterceptor
 from common.logs import get_logger
+from common.principal import PrincipalSigner
 
 SERVER_OPTIONS = [
     # Two servers must never share a port silently.
@@ -37,12 +38,13 @@ class RunningServer:
 async def start_server(
     address: str,
     register: Callable[[grpc.aio.Server], list[str]],
+    signer: PrincipalSigner,
 ) -> RunningServer:
     """Start a server on `address` (port 0 picks a free one) with the services `register` adds.
 
     `register` adds its servicers and returns their full names.
     """
-    server = grpc.aio.server(interceptors=[ErrorInterceptor()], options=SERVER_OPTIONS)
+    server = grpc.aio.server(interceptors=[ServiceInterceptor(signer)], options=SERVER_OPTIONS)
     names = register(server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -58,11 +60,12 @@ async def serve_until_signalled(
     name: str,
     address: str,
     register: Callable[[grpc.aio.Server], list[str]],
+    signer: PrincipalSigner,
     on_stop: Callable[[], Awaitable[None]],
     grace: float = 10.0,
 ) -> None:
     logger = get_logger(name)
-    running = await start_server(address, register)
+    running = await start_server(address, register, signer)
     logger.info("serving %s on %s", ", ".join(running.service_names), address)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

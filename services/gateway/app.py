@@ -11,13 +11,18 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import grpc
+from google.protobuf.message import Message as ProtoMessage
 
 from common.errors import DomainError
+from common.grpc.channels import principal_metadata
 from common.logs import get_logger
+from common.principal import Principal, PrincipalKind, PrincipalSigner
 from services.gateway import errors
 from services.gateway.backends import Backend
 from services.gateway.errors import HttpError
 from services.gateway.routes import Route, RouteTable
+from services.gateway.security import SessionCookie, is_cross_origin
+from services.gateway.sessions import SessionValidator
 from services.gateway.transcode import TranscodeError, decode_input, encode_output
 
 Scope = MutableMapping[str, Any]
@@ -25,6 +30,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
+_NO_STORE = (b"cache-control", b"no-store")
 _BASE_HEADERS = [
     (b"content-type", b"application/json"),
     (b"x-content-type-options", b"nosniff"),
@@ -40,6 +46,10 @@ class GatewayApp:
         backends: dict[str, Backend],
         openapi_document: bytes,
         *,
+        signer: PrincipalSigner,
+        sessions: SessionValidator,
+        cookie: SessionCookie,
+        allowed_origins: frozenset[str],
         rpc_timeout: float,
         max_body_bytes: int,
         on_shutdown: Callable[[], Awaitable[None]] | None = None,
@@ -47,6 +57,10 @@ class GatewayApp:
         self.routes = routes
         self.backends = backends
         self.openapi_document = openapi_document
+        self.signer = signer
+        self.sessions = sessions
+        self.cookie = cookie
+        self.allowed_origins = allowed_origins
         self.rpc_timeout = rpc_timeout
         self.max_body_bytes = max_body_bytes
         self.on_shutdown = on_shutdown
@@ -75,6 +89,8 @@ class GatewayApp:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         method: str = scope["method"]
         path: str = scope["path"]
+        route: Route | None = None
+        cookie_sent = False
         try:
             if path == "/openapi.json" and method in ("GET", "HEAD"):
                 await _respond(send, 200, self.openapi_document)
@@ -83,30 +99,92 @@ class GatewayApp:
             if route is None:
                 raise _no_route(method, path, bool(variables_or_exists))
             assert isinstance(variables_or_exists, dict)
-            body = await self._read_body(scope, receive, route)
+            headers = dict(scope["headers"])
+            if is_cross_origin(method, headers, self.allowed_origins):
+                raise HttpError(
+                    403,
+                    grpc.StatusCode.PERMISSION_DENIED,
+                    "cross-origin request refused",
+                    "CROSS_ORIGIN_REQUEST",
+                )
+            body = await self._read_body(headers, receive)
             try:
                 request = decode_input(route, variables_or_exists, _query(scope), body)
             except TranscodeError as error:
                 raise HttpError(
                     400, grpc.StatusCode.INVALID_ARGUMENT, str(error), "INVALID_REQUEST"
                 ) from None
-            response = await self.backends[route.service.full_name].call(route, request, self.rpc_timeout)
-            await _respond(send, 200, encode_output(response))
+            token = None if route.is_public else self.cookie.read(headers.get(b"cookie"))
+            cookie_sent = token is not None
+            principal = await self._principal(route, token, scope, headers)
+            response = await self.backends[route.service.full_name].call(
+                route, request, self.rpc_timeout, principal_metadata(self.signer, principal)
+            )
+            await self._respond_ok(send, route, response)
         except HttpError as error:
-            await _respond(send, error.http_status, error.body(), error.headers)
+            await _respond(
+                send,
+                error.http_status,
+                error.body(),
+                self._error_headers(route, error.http_status, cookie_sent),
+            )
         except grpc.aio.AioRpcError as error:
             status, payload = errors.from_rpc_error(error)
             if status >= 500:
                 self.logger.warning("%s %s: %s %s", method, path, error.code().name, error.details())
-            await _respond(send, status, payload)
+            await _respond(send, status, payload, self._error_headers(route, status, cookie_sent, error))
         except DomainError as error:
             await _respond(send, *errors.from_domain_error(error))
         except Exception:
             self.logger.exception("%s %s failed", method, path)
             await _respond(send, *errors.internal_error())
 
-    async def _read_body(self, scope: Scope, receive: Receive, route: Route) -> bytes:
-        headers = dict(scope["headers"])
+    async def _principal(
+        self, route: Route, token: str | None, scope: Scope, headers: dict[bytes, bytes]
+    ) -> Principal:
+        client = scope.get("client")
+        anonymous = Principal(
+            PrincipalKind.ANONYMOUS,
+            client_address=client[0] if client else "",
+            user_agent=headers.get(b"user-agent", b"").decode("latin-1")[:512],
+        )
+        if route.is_public:
+            return anonymous
+        principal = await self.sessions.principal(token, anonymous) if token else None
+        if principal is not None:
+            return principal
+        if route.security_optional:
+            return anonymous
+        raise HttpError(401, grpc.StatusCode.UNAUTHENTICATED, "sign in first", "SESSION_REQUIRED")
+
+    async def _respond_ok(self, send: Send, route: Route, response: ProtoMessage) -> None:
+        extra: list[tuple[bytes, bytes]] = []
+        omit = None
+        if route.session_token_field is not None:
+            omit = route.session_token_field.json_name
+            new_token = getattr(response, route.session_token_field.name)
+            if new_token:
+                extra.append((b"set-cookie", self.cookie.set(new_token)))
+        if route.clears_session_cookie:
+            extra.append((b"set-cookie", self.cookie.clear()))
+        if not route.is_public or extra:
+            extra.append(_NO_STORE)
+        await _respond(send, 200, encode_output(response, omit), extra)
+
+    def _error_headers(
+        self, route: Route | None, status: int, cookie_sent: bool, error: grpc.aio.AioRpcError | None = None
+    ) -> list[tuple[bytes, bytes]]:
+        headers: list[tuple[bytes, bytes]] = []
+        if route is not None and not route.is_public:
+            headers.append(_NO_STORE)
+        if status == 401 and cookie_sent:
+            # The browser holds a session that no longer works: drop it.
+            headers.append((b"set-cookie", self.cookie.clear()))
+        if error is not None and (retry := errors.retry_after_seconds(error)) is not None:
+            headers.append((b"retry-after", str(retry).encode()))
+        return headers
+
+    async def _read_body(self, headers: dict[bytes, bytes], receive: Receive) -> bytes:
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
             raise _too_large(self.max_body_bytes)

@@ -13,8 +13,13 @@ from services.gateway.routes import Route
 LocalHandler = Callable[[Any], Awaitable[Message]]
 
 
+Metadata = tuple[tuple[str, str], ...]
+
+
 class Backend(Protocol):
-    async def call(self, route: Route, request: Message, deadline_seconds: float) -> Message: ...
+    async def call(
+        self, route: Route, request: Message, deadline_seconds: float, metadata: Metadata
+    ) -> Message: ...
 
 
 class GrpcBackend:
@@ -33,8 +38,10 @@ class GrpcBackend:
             self._callables[route.rpc_path] = found
         return found
 
-    async def call(self, route: Route, request: Message, deadline_seconds: float) -> Message:
-        return await self._callable(route)(request, timeout=deadline_seconds)
+    async def call(
+        self, route: Route, request: Message, deadline_seconds: float, metadata: Metadata
+    ) -> Message:
+        return await self._callable(route)(request, timeout=deadline_seconds, metadata=metadata)
 
 
 class LocalBackend:
@@ -43,5 +50,7 @@ class LocalBackend:
     def __init__(self, handlers: dict[str, LocalHandler]) -> None:
         self.handlers = handlers
 
-    async def call(self, route: Route, request: Message, deadline_seconds: float) -> Message:
+    async def call(
+        self, route: Route, request: Message, deadline_seconds: float, metadata: Metadata
+    ) -> Message:
         return await self.handlers[route.method.name](request)

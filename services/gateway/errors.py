@@ -12,9 +12,6 @@ from google.rpc import error_details_pb2, status_pb2
 
 from common.errors import DomainError
 
-# Importing error_details_pb2 registers ErrorInfo and BadRequest, so their Any details print.
-_ = error_details_pb2
-
 HTTP_STATUS = {
     grpc.StatusCode.INVALID_ARGUMENT: 400,
     grpc.StatusCode.FAILED_PRECONDITION: 400,
@@ -59,12 +56,27 @@ def _body(http_status: int, code: grpc.StatusCode, message: str, details: list[d
     return orjson.dumps({"error": error})
 
 
-def _status_details(metadata: Any) -> list[dict[str, Any]]:
-    for key, value in metadata or ():
+def _status(error: grpc.aio.AioRpcError) -> status_pb2.Status | None:
+    for key, value in error.trailing_metadata() or ():
         if key == _DETAILS_KEY and isinstance(value, bytes):
-            status = status_pb2.Status.FromString(value)
-            return [json_format.MessageToDict(detail) for detail in status.details]
-    return []
+            return status_pb2.Status.FromString(value)
+    return None
+
+
+def _status_details(error: grpc.aio.AioRpcError) -> list[dict[str, Any]]:
+    status = _status(error)
+    return [json_format.MessageToDict(detail) for detail in status.details] if status else []
+
+
+def retry_after_seconds(error: grpc.aio.AioRpcError) -> int | None:
+    """The Retry-After a google.rpc.RetryInfo detail asks for (rounded up), if any."""
+    status = _status(error)
+    for detail in status.details if status else ():
+        info = error_details_pb2.RetryInfo()
+        if detail.Unpack(info):
+            delay = info.retry_delay
+            return max(1, delay.seconds + (1 if delay.nanos else 0))
+    return None
 
 
 def from_rpc_error(error: grpc.aio.AioRpcError) -> tuple[int, bytes]:
@@ -73,7 +85,7 @@ def from_rpc_error(error: grpc.aio.AioRpcError) -> tuple[int, bytes]:
     if http_status == 500:
         # Whatever went wrong inside stays inside.
         return 500, _body(500, code, "internal error", [])
-    details = _status_details(error.trailing_metadata())
+    details = _status_details(error)
     return http_status, _body(http_status, code, error.details() or code.name.lower(), details)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 from central.api.v1 import options_pb2
-from services.gateway.routes import Route, RouteTable
+from services.gateway.routes import Route, RouteTable, session_token_field
 from services.gateway.transcode import dto_name
 
 COOKIE_SCHEME = "TenantUserCookie"
@@ -72,8 +72,10 @@ class _Schemas:
         oneof = descriptor.oneofs_by_name.get("kind")
         if oneof is not None:
             properties["kind"] = {"type": "string", "enum": [m.name for m in oneof.fields]}
+        token_field = session_token_field(descriptor)
         for field in descriptor.fields:
-            properties[field.json_name] = self.field(field)
+            if field is not token_field:
+                properties[field.json_name] = self.field(field)
         schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
         if required:
             schema["required"] = required
@@ -122,7 +124,9 @@ def _operation(route: Route, schemas: _Schemas) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "operationId": route.method.name,
         "tags": [route.tag],
-        "security": [{_SCHEME_NAMES[s]: []} for s in route.security],
+        # An empty requirement object in the list makes the cookie optional.
+        "security": [{_SCHEME_NAMES[s]: []} for s in route.security]
+        + ([{}] if route.security_optional else []),
         "responses": {
             "200": {
                 "description": "OK",

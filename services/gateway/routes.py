@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, cast
 
 from google.api import annotations_pb2, http_pb2
 from google.protobuf import message_factory
-from google.protobuf.descriptor import Descriptor, MethodDescriptor, ServiceDescriptor
+from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescriptor, ServiceDescriptor
 from google.protobuf.message import Message
 
 from central.api.v1 import options_pb2
@@ -36,6 +36,11 @@ class Route:
     body: str
     tag: str
     security: tuple[options_pb2.SecurityScheme.ValueType, ...]
+    # The caller may come without a valid session, as the anonymous principal.
+    security_optional: bool
+    clears_session_cookie: bool
+    # The response field whose value becomes the session cookie, never JSON.
+    session_token_field: FieldDescriptor | None
     input_descriptor: Descriptor
     input_type: type[Message]
     output_type: type[Message]
@@ -51,6 +56,10 @@ class Route:
     @property
     def is_public(self) -> bool:
         return not self.security
+
+    @property
+    def needs_cookie(self) -> bool:
+        return bool(self.security) and not self.security_optional
 
 
 _VERBS = ("get", "put", "post", "delete", "patch")
@@ -97,10 +106,20 @@ def _route(method: MethodDescriptor, rule: http_pb2.HttpRule) -> Route:
         body=rule.body,
         tag=route_options.tag,
         security=tuple(route_options.security.schemes),
+        security_optional=route_options.security.optional,
+        clears_session_cookie=route_options.clears_session_cookie,
+        session_token_field=session_token_field(method.output_type),
         input_descriptor=input_descriptor,
         input_type=message_factory.GetMessageClass(input_descriptor),
         output_type=message_factory.GetMessageClass(method.output_type),
     )
+
+
+def session_token_field(descriptor: Descriptor) -> FieldDescriptor | None:
+    for field in descriptor.fields:
+        if field.GetOptions().Extensions[options_pb2.session_token]:
+            return field
+    return None
 
 
 def _field_at(descriptor: Descriptor, path: str, rpc: str) -> None:

@@ -18,7 +18,9 @@ from services.gateway.app import GatewayApp
 from services.gateway.backends import Backend, GrpcBackend
 from services.gateway.openapi import build_document
 from services.gateway.routes import RouteTable
-from services.gateway.upstreams import upstream_services
+from services.gateway.security import SessionCookie
+from services.gateway.sessions import SessionValidator
+from services.gateway.upstreams import SESSIONS, upstream_services
 
 
 def build_app(container: Container) -> GatewayApp:
@@ -28,10 +30,17 @@ def build_app(container: Container) -> GatewayApp:
     backends[meta.SERVICE.full_name] = meta.MetaApi(channels).backend()
     routes = RouteTable.from_services([meta.SERVICE, *(service for service, _ in upstreams)])
     document = orjson.dumps(build_document(routes, version("central")))
+    config = container.config
     return GatewayApp(
         routes,
         backends,
         document,
+        signer=container.signer,
+        sessions=SessionValidator(
+            channels[SESSIONS.full_name], container.signer, deadline_seconds=config.rpc_timeout_seconds
+        ),
+        cookie=SessionCookie(config),
+        allowed_origins=config.allowed_origins,
         rpc_timeout=container.config.rpc_timeout_seconds,
         max_body_bytes=container.config.max_body_bytes,
         on_shutdown=container.close,

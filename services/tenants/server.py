@@ -29,4 +29,6 @@ async def registrar(container: Container) -> Callable[[grpc.aio.Server], list[st
 
 async def serve(container: Container) -> None:
     register = await registrar(container)
-    await serve_until_signalled("tenants", str(container.config.tenants_addr), register, container.close)
+    await serve_until_signalled(
+        "tenants", str(container.config.tenants_addr), register, container.signer, container.close
+    )

@@ -51,7 +51,7 @@ class TenantService:
     ) -> T:
         tenant = await self.get_by_tenant_id(tenant_id, executor)
         if tenant is None:
-            raise _tenant_not_found()
+            raise tenant_not_found()
         return await fn(tenant)
 
     async def get_by_slug(
@@ -104,7 +104,7 @@ class TenantService:
         if not changes:
             current = await self._get_by_tenant_uuid(tenant_uuid, executor)
             if current is None:
-                raise _tenant_not_found()
+                raise tenant_not_found()
             return self._to_public_tenant(current)
         if "slug" in changes:
             await self._ensure_slug_free(changes["slug"], executor, except_uuid=tenant_uuid)
@@ -124,7 +124,7 @@ class TenantService:
         except pg_errors.UniqueViolation:
             raise _slug_taken(changes["slug"]) from None
         if row is None:
-            raise _tenant_not_found()
+            raise tenant_not_found()
         return self._to_public_tenant(row)
 
     async def list_tenants(
@@ -174,5 +174,5 @@ def _slug_taken(slug: str) -> ConflictError:
     )
 
 
-def _tenant_not_found() -> NotFoundError:
+def tenant_not_found() -> NotFoundError:
     return NotFoundError("tenant not found", reason="TENANT_NOT_FOUND", domain=DOMAIN)

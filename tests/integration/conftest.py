@@ -1,7 +1,8 @@
-"""One real stack per test session: PostgreSQL, the tenants gRPC server and the gateway on loopback.
+"""One real stack per test session: PostgreSQL, the tenants and auth gRPC servers and the gateway.
 
 PostgreSQL is the embedded server of a temporary CENTRAL_HOME, or, when
 CENTRAL_DATABASE_URL is set, a fresh database created on that server and dropped after.
+The auth service runs on a clock the tests can move, so expiry needs no sleeping.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import secrets
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
@@ -25,20 +27,37 @@ from cli.migrate import migrate_all
 from common.config import Config
 from common.container import Container
 from common.db.embedded import embedded_database_url
+from common.grpc.channels import open_system_channel
 from common.grpc.server import RunningServer, start_server
+from services.auth.server import registrar as auth_registrar
 from services.gateway.server import build_app, uvicorn_config
 from services.tenants.server import registrar as tenants_registrar
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self._offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+    def advance(self, delta: timedelta) -> None:
+        self._offset += delta
 
 
 @dataclass
 class Stack:
     config: Config
     database_url: str
-    tenants: RunningServer
+    container: Container
+    clock: FakeClock
     tenants_address: str
+    auth_address: str
     gateway_url: str
     http: httpx.AsyncClient
+    # Channels whose calls are signed as the system, as operator commands sign.
     channel: grpc.aio.Channel
+    auth_channel: grpc.aio.Channel
 
 
 @asynccontextmanager
@@ -83,15 +102,36 @@ def base_config(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> 
 async def stack(base_config: Config, database_url: str) -> AsyncIterator[Stack]:
     await migrate_all(database_url)
     container = Container.create(base_config)
-    tenants = await start_server("127.0.0.1:0", await tenants_registrar(container))
-    tenants_address = f"127.0.0.1:{tenants.port}"
+    tenants = await start_server("127.0.0.1:0", await tenants_registrar(container), container.signer)
     config = replace(base_config, tenants_addr=replace(base_config.tenants_addr, port=tenants.port))
-    channel = grpc.aio.insecure_channel(tenants_address)
+    clock = FakeClock()
+    auth_container = Container.create(config)
+    auth: RunningServer = await start_server(
+        "127.0.0.1:0", await auth_registrar(auth_container, clock=clock), auth_container.signer
+    )
+    config = replace(config, auth_addr=replace(config.auth_addr, port=auth.port))
+    tenants_address, auth_address = str(config.tenants_addr), str(config.auth_addr)
+    channel = open_system_channel(tenants_address, container.signer)
+    auth_channel = open_system_channel(auth_address, container.signer)
     async with (
         running_gateway(Container.create(config)) as gateway_url,
         httpx.AsyncClient(base_url=gateway_url) as http,
     ):
-        yield Stack(config, database_url, tenants, tenants_address, gateway_url, http, channel)
+        yield Stack(
+            config,
+            database_url,
+            container,
+            clock,
+            tenants_address,
+            auth_address,
+            gateway_url,
+            http,
+            channel,
+            auth_channel,
+        )
     await channel.close()
+    await auth_channel.close()
+    await auth.stop(grace=1)
     await tenants.stop(grace=1)
+    await auth_container.close()
     await container.close()

@@ -48,16 +48,20 @@ class Security(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     SCHEMES_FIELD_NUMBER: _builtins.int
+    OPTIONAL_FIELD_NUMBER: _builtins.int
+    optional: _builtins.bool
+    """The route also serves callers without a valid session, as the anonymous principal."""
     @_builtins.property
     def schemes(self) -> _containers.RepeatedScalarFieldContainer[Global___SecurityScheme.ValueType]: ...
     def __init__(
         self,
         *,
         schemes: _abc.Iterable[Global___SecurityScheme.ValueType] | None = ...,
+        optional: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["schemes", b"schemes"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["optional", b"optional", "schemes", b"schemes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -73,8 +77,11 @@ class RouteOptions(_message.Message):
 
     TAG_FIELD_NUMBER: _builtins.int
     SECURITY_FIELD_NUMBER: _builtins.int
+    CLEARS_SESSION_COOKIE_FIELD_NUMBER: _builtins.int
     tag: _builtins.str
     """OpenAPI tag grouping the route."""
+    clears_session_cookie: _builtins.bool
+    """The answer clears the session cookie (logout)."""
     @_builtins.property
     def security(self) -> Global___Security: ...
     def __init__(
@@ -82,15 +89,21 @@ class RouteOptions(_message.Message):
         *,
         tag: _builtins.str = ...,
         security: Global___Security | None = ...,
+        clears_session_cookie: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["security", b"security"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["security", b"security", "tag", b"tag"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clears_session_cookie", b"clears_session_cookie", "security", b"security", "tag", b"tag"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RouteOptions: _TypeAlias = RouteOptions  # noqa: Y015
 
 ROUTE_FIELD_NUMBER: _builtins.int
+SESSION_TOKEN_FIELD_NUMBER: _builtins.int
 route: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.MethodOptions, Global___RouteOptions]
 """50000-99999 is the range protobuf reserves for an organisation's own options."""
+session_token: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.FieldOptions, _builtins.bool]
+"""Marks the response field that carries a new session token. The gateway moves its
+value into the session cookie and never writes it into a JSON body.
+"""

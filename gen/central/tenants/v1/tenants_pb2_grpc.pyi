@@ -34,10 +34,13 @@ class TenantsServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> TenantsServiceAsyncStub: ...
     CreateTenant: _grpc.UnaryUnaryMultiCallable[_tenants_pb2.CreateTenantInput, _tenants_pb2.CreateTenantResponse]
+    """Operators and workflows only (the system principal); browsers sign up instead."""
     GetTenant: _grpc.UnaryUnaryMultiCallable[_tenants_pb2.GetTenantInput, _tenants_pb2.GetTenantResponse]
     GetTenantBySlug: _grpc.UnaryUnaryMultiCallable[_tenants_pb2.GetTenantBySlugInput, _tenants_pb2.GetTenantBySlugResponse]
     ListTenants: _grpc.UnaryUnaryMultiCallable[_tenants_pb2.ListTenantsInputOrCursor, _tenants_pb2.ListTenantsResponse]
+    """Operators only."""
     UpdateTenant: _grpc.UnaryUnaryMultiCallable[_tenants_pb2.UpdateTenantInput, _tenants_pb2.UpdateTenantResponse]
+    """Admins of the tenant only."""
 
 @_typing.type_check_only
 class TenantsServiceAsyncStub(TenantsServiceStub):
@@ -45,10 +48,13 @@ class TenantsServiceAsyncStub(TenantsServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     CreateTenant: _aio.UnaryUnaryMultiCallable[_tenants_pb2.CreateTenantInput, _tenants_pb2.CreateTenantResponse]  # type: ignore[assignment]
+    """Operators and workflows only (the system principal); browsers sign up instead."""
     GetTenant: _aio.UnaryUnaryMultiCallable[_tenants_pb2.GetTenantInput, _tenants_pb2.GetTenantResponse]  # type: ignore[assignment]
     GetTenantBySlug: _aio.UnaryUnaryMultiCallable[_tenants_pb2.GetTenantBySlugInput, _tenants_pb2.GetTenantBySlugResponse]  # type: ignore[assignment]
     ListTenants: _aio.UnaryUnaryMultiCallable[_tenants_pb2.ListTenantsInputOrCursor, _tenants_pb2.ListTenantsResponse]  # type: ignore[assignment]
+    """Operators only."""
     UpdateTenant: _aio.UnaryUnaryMultiCallable[_tenants_pb2.UpdateTenantInput, _tenants_pb2.UpdateTenantResponse]  # type: ignore[assignment]
+    """Admins of the tenant only."""
 
 class TenantsServiceServicer(metaclass=_abc_1.ABCMeta):
     """Owns tenants: the organisations that use Central."""
@@ -58,7 +64,8 @@ class TenantsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _tenants_pb2.CreateTenantInput,
         context: _ServicerContext,
-    ) -> _typing.Union[_tenants_pb2.CreateTenantResponse, _abc.Awaitable[_tenants_pb2.CreateTenantResponse]]: ...
+    ) -> _typing.Union[_tenants_pb2.CreateTenantResponse, _abc.Awaitable[_tenants_pb2.CreateTenantResponse]]:
+        """Operators and workflows only (the system principal); browsers sign up instead."""
 
     @_abc_1.abstractmethod
     def GetTenant(
@@ -79,13 +86,15 @@ class TenantsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _tenants_pb2.ListTenantsInputOrCursor,
         context: _ServicerContext,
-    ) -> _typing.Union[_tenants_pb2.ListTenantsResponse, _abc.Awaitable[_tenants_pb2.ListTenantsResponse]]: ...
+    ) -> _typing.Union[_tenants_pb2.ListTenantsResponse, _abc.Awaitable[_tenants_pb2.ListTenantsResponse]]:
+        """Operators only."""
 
     @_abc_1.abstractmethod
     def UpdateTenant(
         self,
         request: _tenants_pb2.UpdateTenantInput,
         context: _ServicerContext,
-    ) -> _typing.Union[_tenants_pb2.UpdateTenantResponse, _abc.Awaitable[_tenants_pb2.UpdateTenantResponse]]: ...
+    ) -> _typing.Union[_tenants_pb2.UpdateTenantResponse, _abc.Awaitable[_tenants_pb2.UpdateTenantResponse]]:
+        """Admins of the tenant only."""
 
 def add_TenantsServiceServicer_to_server(servicer: TenantsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

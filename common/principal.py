@@ -1,0 +1,107 @@
+"""Who is calling: the principal every rpc carries, signed by a process that holds the key.
+
+The gateway signs the validated tenant user (or its anonymous principal for public routes);
+operator commands and workers sign as the system. The token is short-lived, so a leaked
+one is worth little, and every service verifies it on every rpc.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import time
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+
+import orjson
+
+from common.errors import UnauthenticatedError
+
+METADATA_KEY = "x-central-principal"
+DEFAULT_TTL_SECONDS = 30.0
+
+
+class PrincipalKind(StrEnum):
+    ANONYMOUS = "anonymous"
+    USER = "user"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    kind: PrincipalKind
+    tenant_id: str = ""
+    tenant_user_id: str = ""
+    role: str = ""
+    session_id: str = ""
+    # Where the request came from, for throttling and the session list.
+    client_address: str = ""
+    user_agent: str = ""
+
+    @property
+    def is_admin(self) -> bool:
+        return self.kind is PrincipalKind.USER and self.role == "admin"
+
+
+SYSTEM = Principal(PrincipalKind.SYSTEM)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _refused() -> UnauthenticatedError:
+    return UnauthenticatedError("missing, forged or expired principal", reason="INVALID_PRINCIPAL")
+
+
+class PrincipalSigner:
+    def __init__(self, key: bytes, ttl_seconds: float = DEFAULT_TTL_SECONDS) -> None:
+        self._key = key
+        self._ttl = ttl_seconds
+
+    def _mac(self, payload: bytes) -> bytes:
+        return hmac.new(self._key, payload, hashlib.sha256).digest()
+
+    def sign(self, principal: Principal, *, now: float | None = None) -> str:
+        expires = (time.time() if now is None else now) + self._ttl
+        payload = orjson.dumps({**asdict(principal), "exp": expires})
+        return f"{_b64(payload)}.{_b64(self._mac(payload))}"
+
+    def verify(self, token: str | None, *, now: float | None = None) -> Principal:
+        if not token:
+            raise _refused()
+        try:
+            payload_text, _, mac_text = token.partition(".")
+            payload = _unb64(payload_text)
+            if not hmac.compare_digest(_unb64(mac_text), self._mac(payload)):
+                raise _refused()
+            fields = orjson.loads(payload)
+            expires = float(fields.pop("exp"))
+            principal = Principal(**{**fields, "kind": PrincipalKind(fields["kind"])})
+        except (ValueError, TypeError, KeyError, binascii.Error, orjson.JSONDecodeError):
+            raise _refused() from None
+        if expires < (time.time() if now is None else now):
+            raise _refused()
+        return principal
+
+
+_current: ContextVar[Principal] = ContextVar("central_principal")
+
+
+def current_principal() -> Principal:
+    """The verified principal of the rpc being served."""
+    try:
+        return _current.get()
+    except LookupError:
+        raise _refused() from None
+
+
+def set_current_principal(principal: Principal) -> None:
+    _current.set(principal)

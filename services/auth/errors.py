@@ -1,0 +1,49 @@
+"""The auth domain's errors, one constructor each so that every path says the same thing."""
+
+from __future__ import annotations
+
+from common.errors import ConflictError, NotFoundError, UnauthenticatedError
+
+DOMAIN = "auth.central"
+
+
+def tenant_not_found() -> NotFoundError:
+    # The same answer as the tenants service gives, so a missing tenant and another's look alike.
+    return NotFoundError("tenant not found", reason="TENANT_NOT_FOUND", domain="tenants.central")
+
+
+def tenant_user_not_found() -> NotFoundError:
+    return NotFoundError("tenant user not found", reason="TENANT_USER_NOT_FOUND", domain=DOMAIN)
+
+
+def auth_connector_not_found() -> NotFoundError:
+    return NotFoundError("auth connector not found", reason="AUTH_CONNECTOR_NOT_FOUND", domain=DOMAIN)
+
+
+def session_not_found() -> NotFoundError:
+    return NotFoundError("session not found", reason="SESSION_NOT_FOUND", domain=DOMAIN)
+
+
+def email_taken(email: str) -> ConflictError:
+    return ConflictError(
+        f"a tenant user with email '{email}' already exists in this tenant",
+        reason="EMAIL_TAKEN",
+        domain=DOMAIN,
+    )
+
+
+def connector_name_taken(name: str) -> ConflictError:
+    return ConflictError(
+        f"an auth connector named '{name}' already exists in this tenant",
+        reason="AUTH_CONNECTOR_NAME_TAKEN",
+        domain=DOMAIN,
+    )
+
+
+def invalid_credentials() -> UnauthenticatedError:
+    # One message for unknown tenant, unknown email, wrong password and disabled connector.
+    return UnauthenticatedError("invalid email or password", reason="INVALID_CREDENTIALS", domain=DOMAIN)
+
+
+def invalid_session() -> UnauthenticatedError:
+    return UnauthenticatedError("the session is not valid", reason="INVALID_SESSION", domain=DOMAIN)

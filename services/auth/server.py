@@ -1,0 +1,79 @@
+"""`central serve auth`: tenant users, auth connectors and sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import grpc
+
+from central.auth.v1 import (
+    auth_connectors_pb2,
+    auth_connectors_pb2_grpc,
+    sessions_pb2,
+    sessions_pb2_grpc,
+    tenant_users_pb2,
+    tenant_users_pb2_grpc,
+)
+from common.clock import Clock, SystemClock
+from common.container import Container
+from common.grpc.server import serve_until_signalled
+from services.auth.api import AuthConnectorsApi, SessionsApi, TenantUsersApi
+from services.auth.auth_connectors import AuthConnectorService
+from services.auth.passwords import Passwords
+from services.auth.sessions import SessionPolicy, SessionService
+from services.auth.tenant_users import TenantUserService
+from services.auth.tenants_directory import TenantsDirectory
+from services.auth.throttle import LoginThrottle
+
+SERVICE_NAMES = [
+    tenant_users_pb2.DESCRIPTOR.services_by_name["TenantUsersService"].full_name,
+    auth_connectors_pb2.DESCRIPTOR.services_by_name["AuthConnectorsService"].full_name,
+    sessions_pb2.DESCRIPTOR.services_by_name["SessionsService"].full_name,
+]
+
+
+async def registrar(
+    container: Container, clock: Clock | None = None, passwords: Passwords | None = None
+) -> Callable[[grpc.aio.Server], list[str]]:
+    """What adds the auth services to a gRPC server, wired to the container's dependencies."""
+    config = container.config
+    clock = clock or SystemClock()
+    passwords = passwords or Passwords()
+    pools = await container.pools()
+    connectors = AuthConnectorService(pools.rw, pools.ro, container.cursors)
+    tenants = TenantsDirectory(container.system_channel(str(config.tenants_addr)), config.rpc_timeout_seconds)
+    users = TenantUserService(pools.rw, pools.ro, container.cursors, passwords, connectors, tenants)
+    sessions = SessionService(
+        pools.rw,
+        pools.ro,
+        container.cursors,
+        clock,
+        SessionPolicy(
+            ttl=timedelta(seconds=config.session_ttl_seconds),
+            idle_timeout=timedelta(seconds=config.session_idle_seconds),
+        ),
+        passwords,
+        users,
+        connectors,
+        LoginThrottle(pools.rw, clock, config.login_window_seconds),
+        max_failures_per_email=config.login_max_failures_per_email,
+        max_failures_per_address=config.login_max_failures_per_address,
+    )
+
+    def register(server: grpc.aio.Server) -> list[str]:
+        tenant_users_pb2_grpc.add_TenantUsersServiceServicer_to_server(TenantUsersApi(users), server)
+        auth_connectors_pb2_grpc.add_AuthConnectorsServiceServicer_to_server(
+            AuthConnectorsApi(connectors), server
+        )
+        sessions_pb2_grpc.add_SessionsServiceServicer_to_server(SessionsApi(sessions), server)
+        return SERVICE_NAMES
+
+    return register
+
+
+async def serve(container: Container) -> None:
+    register = await registrar(container)
+    await serve_until_signalled(
+        "auth", str(container.config.auth_addr), register, container.signer, container.close
+    )

@@ -1,0 +1,221 @@
+"""Password login and the sessions it opens.
+
+A session token is 256 random bits that only the browser holds; the database keeps its
+SHA-256. A session ends at its absolute expiry, after an idle period, or when revoked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from ulid import ULID
+
+from central.auth.v1 import sessions_pb2 as pb
+from central.auth.v1 import tenant_users_pb2
+from common.clock import Clock
+from common.db.executor import Database, Executor
+from common.lists import Cursors, Page
+from common.logs import get_logger
+from common.principal import Principal, PrincipalKind
+from services.auth import errors, rules
+from services.auth.auth_connectors import AuthConnectorService
+from services.auth.db import SESSION_COLUMNS, TENANT_USER_COLUMNS, SessionRow, TenantUserRow
+from services.auth.ids import SessionIds, TenantUserIds
+from services.auth.passwords import Passwords
+from services.auth.tenant_users import TenantUserService
+from services.auth.throttle import Limit, LoginThrottle
+from services.tenants.ids import TenantIds
+
+# `last_seen_at` is written at most this often, so that validation is a read nearly always.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+_TOKEN_BYTES = 32
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPolicy:
+    ttl: timedelta
+    idle_timeout: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class _ValidSession:
+    session_id: UUID
+    tenant_id: UUID
+    tenant_user_id: UUID
+    role: str
+    last_seen_at: datetime
+
+
+def hash_token(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+class SessionService:
+    def __init__(
+        self,
+        db: Database,
+        db_ro: Database,
+        cursors: Cursors,
+        clock: Clock,
+        policy: SessionPolicy,
+        passwords: Passwords,
+        users: TenantUserService,
+        connectors: AuthConnectorService,
+        throttle: LoginThrottle,
+        max_failures_per_email: int,
+        max_failures_per_address: int,
+    ) -> None:
+        self.db = db
+        self.db_ro = db_ro
+        self.cursors = cursors
+        self.clock = clock
+        self.policy = policy
+        self.passwords = passwords
+        self.users = users
+        self.connectors = connectors
+        self.throttle = throttle
+        self.max_failures_per_email = max_failures_per_email
+        self.max_failures_per_address = max_failures_per_address
+        self.logger = get_logger(type(self).__name__)
+
+    async def tx_password_login(
+        self, input: pb.PasswordLoginInput, principal: Principal
+    ) -> tuple[tenant_users_pb2.TenantUserPrivate, str]:
+        """Check the password and open a session; every wrong part answers the same 401."""
+        email = input.email.strip().lower()
+        tenant_uuid = TenantIds.to_uuid(input.tenant_id) if TenantIds.guard(input.tenant_id) else None
+        email_key = f"email:{tenant_uuid}:{email}"
+        limits = [Limit(email_key, self.max_failures_per_email)]
+        if principal.client_address:
+            limits.append(Limit(f"address:{principal.client_address}", self.max_failures_per_address))
+        await self.throttle.check(limits)
+
+        user = await self.users.get_by_email(tenant_uuid, email, self.db) if tenant_uuid else None
+        plausible = user is not None and len(input.password) <= rules.MAX_PASSWORD_LENGTH
+        # Unknown users are checked against a dummy hash, so that they take as long.
+        password_ok = await self.passwords.verify(
+            user.password_hash if plausible and user else None, input.password
+        )
+        connector = (
+            await self.connectors.get_password_connector(tenant_uuid, self.db) if tenant_uuid else None
+        )
+        if not (password_ok and user is not None and connector is not None and connector.enabled):
+            await self.throttle.record_failure([limit.key for limit in limits])
+            raise errors.invalid_credentials()
+
+        assert user.password_hash is not None
+        if self.passwords.needs_rehash(user.password_hash):
+            await self.db.execute(
+                "UPDATE auth.tenant_users SET password_hash = %s WHERE tenant_user_id = %s",
+                (await self.passwords.hash(input.password), user.tenant_user_id),
+            )
+        token = secrets.token_urlsafe(_TOKEN_BYTES)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO auth.sessions (session_id, tenant_id, tenant_user_id, token_hash, user_agent,"
+                " created_at, last_seen_at, expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (
+                    ULID().to_uuid(),
+                    user.tenant_id,
+                    user.tenant_user_id,
+                    hash_token(token),
+                    principal.user_agent,
+                    now,
+                    now,
+                    now + self.policy.ttl,
+                ),
+            )
+            updated = await tx.fetch_one(
+                f"UPDATE auth.tenant_users SET last_login_at = %s WHERE tenant_user_id = %s"
+                f" RETURNING {TENANT_USER_COLUMNS}",
+                (now, user.tenant_user_id),
+                row=TenantUserRow,
+            )
+        await self.throttle.clear(email_key)
+        assert updated is not None
+        return self.users.to_tenant_user_private(updated), token
+
+    async def validate(self, token: str) -> pb.SessionHolder:
+        """Who holds `token` now. Reads the read-write pool: a revocation must hold at once."""
+        if not 20 <= len(token) <= 100:
+            raise errors.invalid_session()
+        now = self.clock.now()
+        session = await self.db.fetch_one(
+            "SELECT s.session_id, s.tenant_id, s.tenant_user_id, u.role, s.last_seen_at"
+            " FROM auth.sessions s JOIN auth.tenant_users u USING (tenant_user_id)"
+            " WHERE s.token_hash = %s AND s.revoked_at IS NULL AND s.expires_at > %s AND s.last_seen_at > %s",
+            (hash_token(token), now, now - self.policy.idle_timeout),
+            row=_ValidSession,
+        )
+        if session is None:
+            raise errors.invalid_session()
+        if now - session.last_seen_at >= LAST_SEEN_RESOLUTION:
+            await self.db.execute(
+                "UPDATE auth.sessions SET last_seen_at = %s WHERE session_id = %s", (now, session.session_id)
+            )
+        return pb.SessionHolder(
+            session_id=SessionIds.to_rich_id(session.session_id),
+            tenant_id=TenantIds.to_rich_id(session.tenant_id),
+            tenant_user_id=TenantUserIds.to_rich_id(session.tenant_user_id),
+            role=session.role,
+        )
+
+    async def list_my_sessions(
+        self, principal: Principal, page: Page[pb.ListMySessionsInput], executor: Executor | None = None
+    ) -> tuple[list[pb.SessionPrivate], str]:
+        now = self.clock.now()
+        after = SessionIds.to_uuid(page.after, field="cursor") if page.after else None
+        comparison = "<" if page.newest_first else ">"
+        direction = "DESC" if page.newest_first else "ASC"
+        rows = await (executor or self.db).fetch_all(
+            f"SELECT {SESSION_COLUMNS} FROM auth.sessions WHERE tenant_user_id = %(user)s"
+            " AND revoked_at IS NULL AND expires_at > %(now)s AND last_seen_at > %(idle)s"
+            f" AND (%(after)s::uuid IS NULL OR session_id {comparison} %(after)s)"
+            f" ORDER BY session_id {direction} LIMIT %(limit)s",
+            {
+                "user": TenantUserIds.to_uuid(principal.tenant_user_id),
+                "now": now,
+                "idle": now - self.policy.idle_timeout,
+                "after": after,
+                "limit": page.limit + 1,
+            },
+            row=SessionRow,
+        )
+        sessions = [self._to_session_private(row, principal) for row in rows]
+        next_cursor = self.cursors.next_cursor(page, [s.session_id for s in sessions])
+        return sessions[: page.limit], next_cursor
+
+    async def revoke_my_session(self, principal: Principal, session_id: str) -> None:
+        revoked = await self.db.execute(
+            "UPDATE auth.sessions SET revoked_at = %s"
+            " WHERE session_id = %s AND tenant_user_id = %s AND revoked_at IS NULL",
+            (
+                self.clock.now(),
+                SessionIds.to_uuid(session_id, field="session_id"),
+                TenantUserIds.to_uuid(principal.tenant_user_id),
+            ),
+        )
+        if not revoked:
+            raise errors.session_not_found()
+
+    async def logout(self, principal: Principal) -> None:
+        if principal.kind is PrincipalKind.USER and principal.session_id:
+            await self.db.execute(
+                "UPDATE auth.sessions SET revoked_at = %s WHERE session_id = %s AND revoked_at IS NULL",
+                (self.clock.now(), SessionIds.to_uuid(principal.session_id)),
+            )
+
+    def _to_session_private(self, row: SessionRow, principal: Principal) -> pb.SessionPrivate:
+        session_id = SessionIds.to_rich_id(row.session_id)
+        session = pb.SessionPrivate(
+            session_id=session_id, user_agent=row.user_agent, current=session_id == principal.session_id
+        )
+        session.created_at.FromDatetime(row.created_at)
+        session.last_seen_at.FromDatetime(row.last_seen_at)
+        session.expires_at.FromDatetime(row.expires_at)
+        return session

@@ -1,0 +1,158 @@
+"""Tenant users: the people who log into a tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+from uuid import UUID
+
+from psycopg import errors as pg_errors
+from ulid import ULID
+
+from central.auth.v1 import tenant_users_pb2 as pb
+from common.db.executor import Database, Executor
+from common.errors import collect_violations
+from common.lists import Cursors, Page
+from common.logs import get_logger
+from services.auth import errors, rules
+from services.auth.auth_connectors import AuthConnectorService, min_password_length
+from services.auth.db import TENANT_USER_COLUMNS, TenantUserRow
+from services.auth.ids import TenantUserIds
+from services.auth.passwords import Passwords
+from services.auth.tenants_directory import TenantsDirectory
+from services.tenants.ids import TenantIds
+
+T = TypeVar("T")
+
+
+class TenantUserService:
+    def __init__(
+        self,
+        db: Database,
+        db_ro: Database,
+        cursors: Cursors,
+        passwords: Passwords,
+        connectors: AuthConnectorService,
+        tenants: TenantsDirectory,
+    ) -> None:
+        self.db = db
+        self.db_ro = db_ro
+        self.cursors = cursors
+        self.passwords = passwords
+        self.connectors = connectors
+        self.tenants = tenants
+        self.logger = get_logger(type(self).__name__)
+
+    async def _get_by_tenant_user_uuid(
+        self, tenant_uuid: UUID, tenant_user_uuid: UUID, executor: Executor | None = None
+    ) -> TenantUserRow | None:
+        return await (executor or self.db_ro).fetch_one(
+            f"SELECT {TENANT_USER_COLUMNS} FROM auth.tenant_users"
+            " WHERE tenant_id = %s AND tenant_user_id = %s",
+            (tenant_uuid, tenant_user_uuid),
+            row=TenantUserRow,
+        )
+
+    async def with_tenant_user_by_tenant_user_id(
+        self,
+        tenant_id: str,
+        tenant_user_id: str,
+        fn: Callable[[TenantUserRow], Awaitable[T]],
+        executor: Executor | None = None,
+    ) -> T:
+        row = await self._get_by_tenant_user_uuid(
+            TenantIds.to_uuid(tenant_id),
+            TenantUserIds.to_uuid(tenant_user_id, field="tenant_user_id"),
+            executor,
+        )
+        if row is None:
+            raise errors.tenant_user_not_found()
+        return await fn(row)
+
+    async def get_by_email(
+        self, tenant_uuid: UUID, email: str, executor: Executor | None = None
+    ) -> TenantUserRow | None:
+        return await (executor or self.db_ro).fetch_one(
+            f"SELECT {TENANT_USER_COLUMNS} FROM auth.tenant_users"
+            " WHERE tenant_id = %s AND lower(email) = lower(%s)",
+            (tenant_uuid, email),
+            row=TenantUserRow,
+        )
+
+    async def tx_create_tenant_user(self, input: pb.CreateTenantUserInput) -> pb.TenantUser:
+        """Create a user; the tenant's first one also gets its default password connector."""
+        email = input.email.strip()
+        display_name = input.display_name.strip()
+        collect_violations(
+            rules.email_violation(email),
+            rules.display_name_violation(display_name),
+            rules.role_violation(input.role),
+            domain=errors.DOMAIN,
+        )
+        tenant_uuid = TenantIds.to_uuid(input.tenant_id, field="tenant_id")
+        if not await self.tenants.exists(input.tenant_id):
+            raise errors.tenant_not_found()
+        connector = await self.connectors.get_password_connector(tenant_uuid, self.db)
+        collect_violations(
+            rules.password_violation(input.password, min_password_length(connector)), domain=errors.DOMAIN
+        )
+        if await self.get_by_email(tenant_uuid, email, self.db) is not None:
+            raise errors.email_taken(email)
+        # Hashing takes tens of milliseconds: done before the transaction, not inside it.
+        password_hash = await self.passwords.hash(input.password)
+        try:
+            async with self.db.transaction() as tx:
+                await self.connectors.ensure_default_password_connector(tenant_uuid, tx)
+                row = await tx.fetch_one(
+                    "INSERT INTO auth.tenant_users"
+                    " (tenant_user_id, tenant_id, email, display_name, role, password_hash)"
+                    f" VALUES (%s, %s, %s, %s, %s, %s) RETURNING {TENANT_USER_COLUMNS}",
+                    (ULID().to_uuid(), tenant_uuid, email, display_name, input.role, password_hash),
+                    row=TenantUserRow,
+                )
+        except pg_errors.UniqueViolation:
+            raise errors.email_taken(email) from None
+        assert row is not None
+        self.logger.info("created tenant user %s", TenantUserIds.to_rich_id(row.tenant_user_id))
+        return self.to_tenant_user(row)
+
+    async def list_tenant_users(
+        self, tenant_id: str, page: Page[pb.ListTenantUsersInput], executor: Executor | None = None
+    ) -> tuple[list[pb.TenantUser], str]:
+        after = TenantUserIds.to_uuid(page.after, field="cursor") if page.after else None
+        comparison = "<" if page.newest_first else ">"
+        direction = "DESC" if page.newest_first else "ASC"
+        rows = await (executor or self.db_ro).fetch_all(
+            f"SELECT {TENANT_USER_COLUMNS} FROM auth.tenant_users WHERE tenant_id = %(tenant)s"
+            f" AND (%(after)s::uuid IS NULL OR tenant_user_id {comparison} %(after)s)"
+            f" ORDER BY tenant_user_id {direction} LIMIT %(limit)s",
+            {"tenant": TenantIds.to_uuid(tenant_id), "after": after, "limit": page.limit + 1},
+            row=TenantUserRow,
+        )
+        users = [self.to_tenant_user(row) for row in rows]
+        next_cursor = self.cursors.next_cursor(page, [u.tenant_user_id for u in users])
+        return users[: page.limit], next_cursor
+
+    def to_tenant_user(self, row: TenantUserRow) -> pb.TenantUser:
+        user = pb.TenantUser(
+            tenant_user_id=TenantUserIds.to_rich_id(row.tenant_user_id),
+            tenant_id=TenantIds.to_rich_id(row.tenant_id),
+            email=row.email,
+            display_name=row.display_name,
+            role=row.role,
+        )
+        user.created_at.FromDatetime(row.created_at)
+        return user
+
+    def to_tenant_user_private(self, row: TenantUserRow) -> pb.TenantUserPrivate:
+        user = pb.TenantUserPrivate(
+            tenant_user_id=TenantUserIds.to_rich_id(row.tenant_user_id),
+            tenant_id=TenantIds.to_rich_id(row.tenant_id),
+            email=row.email,
+            display_name=row.display_name,
+            role=row.role,
+        )
+        user.created_at.FromDatetime(row.created_at)
+        if row.last_login_at is not None:
+            user.last_login_at.FromDatetime(row.last_login_at)
+        return user
