@@ -39,6 +39,13 @@ def _parser() -> argparse.ArgumentParser:
     listing = tenants.add_parser("list", help="list tenants, oldest first")
     listing.add_argument("--limit", type=int)
     listing.add_argument("--cursor")
+    users = commands.add_parser("users", help="manage tenant users")
+    users_actions = users.add_subparsers(dest="action", required=True)
+    create_user = users_actions.add_parser("create", help="create a tenant user (password on standard input)")
+    create_user.add_argument("--tenant", required=True, metavar="TENANT_ID")
+    create_user.add_argument("--email", required=True)
+    create_user.add_argument("--display-name", required=True)
+    create_user.add_argument("--role", required=True, choices=["admin", "member"])
     return parser
 
 
@@ -65,6 +72,11 @@ def _run(config: Config, args: argparse.Namespace) -> Coroutine[Any, Any, int]:
             if args.action == "get":
                 return operator.run(config, address, operator.tenants_get(args.tenant_id))
             return operator.run(config, address, operator.tenants_list(args.limit, args.cursor))
+        case "users":
+            call = operator.users_create(
+                args.tenant, args.email, args.display_name, args.role, operator.read_password()
+            )
+            return operator.run(config, str(config.auth_addr), call)
     raise AssertionError(args.command)
 
 

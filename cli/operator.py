@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 import grpc
 from google.protobuf.message import Message
 
+from central.auth.v1 import tenant_users_pb2, tenant_users_pb2_grpc
 from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
 from common.config import Config
 from common.container import Container
@@ -46,6 +47,26 @@ def tenants_list(limit: int | None, cursor: str | None) -> Call:
         return await stub.ListTenants(request, timeout=deadline_seconds)
 
     return call
+
+
+def users_create(tenant_id: str, email: str, display_name: str, role: str, password: str) -> Call:
+    async def call(channel: grpc.aio.Channel, deadline_seconds: float) -> Message:
+        stub = tenant_users_pb2_grpc.TenantUsersServiceStub(channel)
+        request = tenant_users_pb2.CreateTenantUserInput(
+            tenant_id=tenant_id, email=email, display_name=display_name, role=role, password=password
+        )
+        return await stub.CreateTenantUser(request, timeout=deadline_seconds)
+
+    return call
+
+
+def read_password() -> str:
+    """The password from standard input: one line, as a pipe or a prompt gives it."""
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass("Password: ")
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 async def run(config: Config, address: str, call: Call) -> int:

@@ -94,7 +94,12 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def base_config(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Config:
     home: Path = tmp_path_factory.mktemp("home")
-    env = {"CENTRAL_HOME": str(home), "CENTRAL_DATABASE_URL": database_url}
+    env = {
+        "CENTRAL_HOME": str(home),
+        "CENTRAL_DATABASE_URL": database_url,
+        # Small enough that the throttling test reaches it quickly.
+        "CENTRAL_LOGIN_MAX_FAILURES_PER_ADDRESS": "12",
+    }
     return Config.from_env(env)
 
 

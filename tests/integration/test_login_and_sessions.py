@@ -1,0 +1,228 @@
+"""Password login, the session cookie, logout, revocation, expiry and throttling."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import psycopg
+from argon2 import PasswordHasher
+
+from tests.integration.conftest import Stack
+from tests.integration.identity import (
+    COOKIE,
+    PASSWORD,
+    fresh_address,
+    login,
+    new_tenant,
+    new_user,
+    session_token,
+    signed_in,
+)
+
+
+async def test_login_sets_a_safe_cookie_and_answers_the_private_user(stack: Stack) -> None:
+    tenant = await new_tenant(stack)
+    user = await new_user(stack, tenant.tenant_id, email="Ada@Example.com")
+    response = await login(stack, tenant.tenant_id, "ada@example.COM", PASSWORD)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == {"tenantUser"}
+    me = body["tenantUser"]
+    assert (me["__type"], me["tenantUserId"], me["email"], me["role"]) == (
+        "TenantUserPrivate",
+        user.tenant_user_id,
+        "Ada@Example.com",
+        "admin",
+    )
+    assert me["lastLoginAt"].endswith("Z")
+    [cookie] = response.headers.get_list("set-cookie")
+    token = session_token(response)
+    assert len(token) >= 43  # 256 random bits
+    assert token not in response.text
+    attributes = {a.strip().split("=", 1)[0].lower() for a in cookie.split(";")[1:]}
+    assert {"httponly", "secure", "path", "samesite", "max-age"} <= attributes
+    assert "SameSite=Lax" in cookie and "Path=/;" in cookie and "Domain" not in cookie
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def test_every_wrong_part_gets_the_same_401(stack: Stack) -> None:
+    admin = await signed_in(stack)
+    disabled_tenant = await new_tenant(stack)
+    disabled_user = await new_user(stack, disabled_tenant.tenant_id)
+    disabler = await signed_in(stack, tenant=disabled_tenant)
+    connectors = await stack.http.get(
+        f"/tenants/{disabled_tenant.tenant_id}/auth-connectors", headers=disabler.cookie
+    )
+    [password_connector] = connectors.json()["authConnectors"]
+    disabled = await stack.http.post(
+        f"/tenants/{disabled_tenant.tenant_id}/auth-connectors/{password_connector['authConnectorId']}/disable",
+        headers=disabler.cookie,
+    )
+    assert disabled.status_code == 200 and disabled.json()["authConnector"]["enabled"] is False
+
+    other = await new_tenant(stack)
+    attempts = [
+        (other.tenant_id, admin.user.email, PASSWORD),  # unknown tenant for that email
+        ("tenant-01ARZ3NDEKTSV4RRFFQ69G5FAV", admin.user.email, PASSWORD),  # no such tenant
+        ("not-an-id", admin.user.email, PASSWORD),
+        (admin.tenant_id, "nobody@example.com", PASSWORD),  # unknown email
+        (admin.tenant_id, admin.user.email, PASSWORD + "!"),  # wrong password
+        (admin.tenant_id, admin.user.email, ""),
+        (disabled_tenant.tenant_id, disabled_user.email, PASSWORD),  # disabled connector
+    ]
+    bodies = set()
+    for tenant_id, email, password in attempts:
+        response = await login(stack, tenant_id, email, password)
+        assert response.status_code == 401, (tenant_id, email, response.text)
+        assert "set-cookie" not in response.headers
+        bodies.add(response.text)
+    assert len(bodies) == 1
+    assert '"INVALID_CREDENTIALS"' in bodies.pop()
+
+
+async def test_a_cookie_sent_to_login_is_never_reused(stack: Stack) -> None:
+    admin = await signed_in(stack)
+    response = await login(stack, admin.tenant_id, admin.user.email, PASSWORD, headers=admin.cookie)
+    assert response.status_code == 200
+    assert session_token(response) != admin.token
+
+
+async def test_me_needs_a_valid_cookie_and_a_dead_one_is_cleared(stack: Stack) -> None:
+    admin = await signed_in(stack)
+    me = await stack.http.get("/me", headers=admin.cookie)
+    assert me.status_code == 200
+    assert me.json()["tenantUser"]["tenantUserId"] == admin.user.tenant_user_id
+    assert (await stack.http.get("/me")).status_code == 401
+    forged = await stack.http.get("/me", headers={"cookie": f"{COOKIE}={'A' * 43}"})
+    assert forged.status_code == 401
+    assert forged.headers["set-cookie"].startswith(f"{COOKIE}=; Max-Age=0")
+
+
+async def test_logout_revokes_the_session_and_clears_the_cookie(stack: Stack) -> None:
+    admin = await signed_in(stack)
+    response = await stack.http.post("/auth/logout", headers=admin.cookie)
+    assert (response.status_code, response.json()) == (200, {})
+    assert response.headers["set-cookie"].startswith(f"{COOKIE}=; Max-Age=0")
+    assert (await stack.http.get("/me", headers=admin.cookie)).status_code == 401
+    # Without a cookie, or with a dead one, logout still answers and clears.
+    again = await stack.http.post("/auth/logout", headers=admin.cookie)
+    assert again.status_code == 200
+    assert (await stack.http.post("/auth/logout")).status_code == 200
+
+
+async def test_sessions_are_listed_and_revoked_at_once(stack: Stack) -> None:
+    first = await signed_in(stack)
+    second_login = await login(
+        stack, first.tenant_id, first.user.email, PASSWORD, headers={"user-agent": "Phone/1"}
+    )
+    second = session_token(second_login)
+    listed = await stack.http.get("/me/sessions", headers=first.cookie)
+    assert listed.status_code == 200
+    sessions = listed.json()["sessions"]
+    assert [s["__type"] for s in sessions] == ["SessionPrivate", "SessionPrivate"]
+    assert sorted(s["current"] for s in sessions) == [False, True]
+    other = next(s for s in sessions if not s["current"])
+    assert other["userAgent"] == "Phone/1"
+    assert {"sessionId", "createdAt", "lastSeenAt", "expiresAt"} <= set(other)
+
+    revoked = await stack.http.delete(f"/me/sessions/{other['sessionId']}", headers=first.cookie)
+    assert (revoked.status_code, revoked.json()) == (200, {})
+    assert (await stack.http.get("/me", headers={"cookie": f"{COOKIE}={second}"})).status_code == 401
+    assert (await stack.http.get("/me", headers=first.cookie)).status_code == 200
+    # Revoking twice, or another user's session, is NOT_FOUND.
+    assert (
+        await stack.http.delete(f"/me/sessions/{other['sessionId']}", headers=first.cookie)
+    ).status_code == 404
+    stranger = await signed_in(stack)
+    mine = (await stack.http.get("/me/sessions", headers=stranger.cookie)).json()["sessions"][0]["sessionId"]
+    assert (await stack.http.delete(f"/me/sessions/{mine}", headers=first.cookie)).status_code == 404
+    assert (await stack.http.get("/me", headers=stranger.cookie)).status_code == 200
+
+
+async def test_idle_and_absolute_expiry(stack: Stack) -> None:
+    idle = await signed_in(stack)
+    stack.clock.advance(timedelta(hours=23, minutes=59))
+    assert (await stack.http.get("/me", headers=idle.cookie)).status_code == 200
+    stack.clock.advance(timedelta(hours=24, seconds=1))
+    assert (await stack.http.get("/me", headers=idle.cookie)).status_code == 401
+
+    busy = await signed_in(stack)
+    # Used every 20 hours, the session lives until its absolute lifetime of 14 days.
+    for _ in range(16):
+        stack.clock.advance(timedelta(hours=20))
+        if (await stack.http.get("/me", headers=busy.cookie)).status_code != 200:
+            break
+    total_hours = 20 * (_ + 1)
+    assert 14 * 24 - 20 < total_hours <= 14 * 24 + 20
+
+
+async def test_last_seen_is_written_at_most_once_a_minute(stack: Stack) -> None:
+    admin = await signed_in(stack)
+
+    async def last_seen() -> object:
+        async with await psycopg.AsyncConnection.connect(stack.database_url) as conn:
+            cursor = await conn.execute(
+                "SELECT last_seen_at FROM auth.sessions WHERE tenant_user_id = ("
+                " SELECT tenant_user_id FROM auth.tenant_users WHERE email = %s)",
+                (admin.user.email,),
+            )
+            row = await cursor.fetchone()
+            assert row is not None
+            return row[0]
+
+    before = await last_seen()
+    stack.clock.advance(timedelta(seconds=30))
+    await stack.http.get("/me", headers=admin.cookie)
+    assert await last_seen() == before
+    stack.clock.advance(timedelta(seconds=31))
+    await stack.http.get("/me", headers=admin.cookie)
+    assert await last_seen() != before
+
+
+async def test_failed_logins_are_throttled_per_email_and_per_address(stack: Stack) -> None:
+    admin = await signed_in(stack)
+    for _ in range(stack.config.login_max_failures_per_email):
+        assert (await login(stack, admin.tenant_id, admin.user.email, "wrong password!")).status_code == 401
+    throttled = await login(stack, admin.tenant_id, admin.user.email, PASSWORD)
+    assert throttled.status_code == 429
+    assert throttled.json()["error"]["status"] == "RESOURCE_EXHAUSTED"
+    assert 0 < int(throttled.headers["retry-after"]) <= stack.config.login_window_seconds
+    stack.clock.advance(timedelta(seconds=stack.config.login_window_seconds + 1))
+    assert (await login(stack, admin.tenant_id, admin.user.email, PASSWORD)).status_code == 200
+
+    address = fresh_address()
+    other = await signed_in(stack)
+    limit = stack.config.login_max_failures_per_address
+    results = await asyncio.gather(
+        *(
+            login(
+                stack,
+                other.tenant_id,
+                f"guess-{i}@example.com",
+                "wrong password!",
+                {"x-forwarded-for": address},
+            )
+            for i in range(limit)
+        )
+    )
+    assert {r.status_code for r in results} == {401}
+    blocked = await login(stack, other.tenant_id, other.user.email, PASSWORD, {"x-forwarded-for": address})
+    assert blocked.status_code == 429
+    assert (await login(stack, other.tenant_id, other.user.email, PASSWORD)).status_code == 200
+
+
+async def test_login_rehashes_a_password_hashed_with_old_parameters(stack: Stack) -> None:
+    admin = await signed_in(stack)
+    weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(PASSWORD)
+    async with await psycopg.AsyncConnection.connect(stack.database_url, autocommit=True) as conn:
+        await conn.execute(
+            "UPDATE auth.tenant_users SET password_hash = %s WHERE email = %s", (weak, admin.user.email)
+        )
+        assert (await login(stack, admin.tenant_id, admin.user.email, PASSWORD)).status_code == 200
+        cursor = await conn.execute(
+            "SELECT password_hash FROM auth.tenant_users WHERE email = %s", (admin.user.email,)
+        )
+        row = await cursor.fetchone()
+    assert row is not None
+    assert row[0].startswith("$argon2id$v=19$m=19456,t=2,p=1$")
