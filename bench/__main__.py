@@ -1,7 +1,12 @@
-"""`make bench`: the gateway's tenant lookup against the same lookup as a direct gRPC call.
+"""`make bench`: Central's hot paths, each beside its yardstick, as ratios within one run.
 
 Every process runs as in production (separate processes on loopback); the load comes from
-this process. Figures vary with the machine; compare the ratios within one run.
+this process, closed-loop. Figures vary with the machine; compare ratios within one run.
+
+- GET /tenants/by-slug/{slug} through the gateway, beside the same lookup as direct gRPC.
+- Cookie-authenticated GET /tenants/{tenantId} (gateway -> auth -> tenants), beside a
+  FastAPI monolith doing the same two reads in-process under 2 uvicorn workers.
+- Password logins per second (argon2id, OWASP parameters).
 """
 
 from __future__ import annotations
@@ -11,61 +16,142 @@ import secrets
 from collections.abc import Awaitable, Callable
 
 import grpc
+import httpx
 import uvloop
 
 from bench.load import HttpConnection, Result, run_load
-from bench.stack import running_processes
+from bench.stack import Processes, running_monolith, running_processes
+from central.auth.v1 import tenant_users_pb2, tenant_users_pb2_grpc
 from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
+from common.config import Config
+from common.container import Container
+from common.grpc.channels import open_system_channel
+
+Worker = Callable[[], Awaitable[Callable[[], Awaitable[bool]]]]
+PASSWORD = "correct horse battery staple"
+COOKIE = "__Host-central-session"
 
 
-def print_table(results: list[Result], baseline: dict[int, Result]) -> None:
-    columns = ("conc", "req/s", "p50 ms", "p99 ms", "errors", "vs direct")
-    print(f"{'scenario':<44}", *(f"{c:>9}" for c in columns))
-    for r in results:
-        base = baseline.get(r.concurrency)
-        ratio = f"{r.rps / base.rps:.2f}x" if base else ""
-        figures = (r.concurrency, f"{r.rps:.0f}", f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}", r.errors, ratio)
-        print(f"{r.name:<44}", *(f"{f:>9}" for f in figures))
+def print_table(rows: list[tuple[Result, Result | None]]) -> None:
+    columns = ("conc", "req/s", "p50 ms", "p99 ms", "errors", "ratio")
+    print(f"{'scenario':<52}", *(f"{c:>8}" for c in columns))
+    for result, baseline in rows:
+        ratio = f"{result.rps / baseline.rps:.2f}x" if baseline else ""
+        figures = (
+            result.concurrency,
+            f"{result.rps:.0f}",
+            f"{result.p50_ms:.2f}",
+            f"{result.p99_ms:.2f}",
+            result.errors,
+            ratio,
+        )
+        print(f"{result.name:<52}", *(f"{f:>8}" for f in figures))
+
+
+def http_get(port: int, path: str, headers: str = "") -> Worker:
+    async def worker() -> Callable[[], Awaitable[bool]]:
+        connection = await HttpConnection.open("127.0.0.1", port)
+
+        async def request() -> bool:
+            return await connection.get(path, headers) == 200
+
+        return request
+
+    return worker
+
+
+async def seed(stack: Processes) -> tuple[tenants_pb2.TenantPublic, str, str]:
+    """A tenant, its admin and a session token (by logging in through the gateway)."""
+    signer = Container.create(Config.from_env(stack.env)).signer
+    async with open_system_channel(stack.tenants_address, signer) as channel:
+        tenant = (
+            await tenants_pb2_grpc.TenantsServiceStub(channel).CreateTenant(
+                tenants_pb2.CreateTenantInput(slug=f"bench-{secrets.token_hex(4)}", display_name="Bench"),
+                timeout=5,
+            )
+        ).tenant
+    email = "bench@example.com"
+    async with open_system_channel(stack.auth_address, signer) as channel:
+        await tenant_users_pb2_grpc.TenantUsersServiceStub(channel).CreateTenantUser(
+            tenant_users_pb2.CreateTenantUserInput(
+                tenant_id=tenant.tenant_id, email=email, display_name="Bench", role="admin", password=PASSWORD
+            ),
+            timeout=10,
+        )
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{stack.gateway_port}") as http:
+        response = await http.post(
+            "/auth/password-login", json={"tenantId": tenant.tenant_id, "email": email, "password": PASSWORD}
+        )
+        response.raise_for_status()
+        token = response.headers["set-cookie"].split(";", 1)[0].split("=", 1)[1]
+    return tenant, email, token
 
 
 async def main(seconds: float) -> None:
+    rows: list[tuple[Result, Result | None]] = []
     async with running_processes() as stack:
-        slug = f"bench-{secrets.token_hex(4)}"
-        async with grpc.aio.insecure_channel(stack.tenants_address) as channel:
-            await tenants_pb2_grpc.TenantsServiceStub(channel).CreateTenant(
-                tenants_pb2.CreateTenantInput(slug=slug, display_name="Bench"), timeout=5
-            )
-
-        async def http_worker() -> Callable[[], Awaitable[bool]]:
-            connection = await HttpConnection.open("127.0.0.1", stack.gateway_port)
-
-            async def request() -> bool:
-                return await connection.get(f"/tenants/by-slug/{slug}") == 200
-
-            return request
+        tenant, email, token = await seed(stack)
+        cookie = f"Cookie: {COOKIE}={token}\r\n"
 
         channel = grpc.aio.insecure_channel(stack.tenants_address)
-        stub = tenants_pb2_grpc.TenantsServiceStub(channel)
+        signer = Container.create(Config.from_env(stack.env)).signer
+        system_channel = open_system_channel(stack.tenants_address, signer)
+        stub = tenants_pb2_grpc.TenantsServiceStub(system_channel)
 
         async def grpc_worker() -> Callable[[], Awaitable[bool]]:
             async def request() -> bool:
-                response = await stub.GetTenantBySlug(tenants_pb2.GetTenantBySlugInput(slug=slug), timeout=5)
-                return response.tenant.slug == slug
+                response = await stub.GetTenantBySlug(
+                    tenants_pb2.GetTenantBySlugInput(slug=tenant.slug), timeout=5
+                )
+                return response.tenant.slug == tenant.slug
 
             return request
 
-        results: list[Result] = []
-        direct: dict[int, Result] = {}
         for concurrency in (1, 32):
-            d = await run_load("GetTenantBySlug, direct gRPC", concurrency, seconds, grpc_worker)
-            direct[concurrency] = d
-            g = await run_load("GET /tenants/by-slug/{slug} via gateway", concurrency, seconds, http_worker)
-            results += [d, g]
+            direct = await run_load("by slug: direct gRPC to tenants", concurrency, seconds, grpc_worker)
+            gateway = await run_load(
+                "by slug: GET /tenants/by-slug/{slug} via gateway",
+                concurrency,
+                seconds,
+                http_get(stack.gateway_port, f"/tenants/by-slug/{tenant.slug}"),
+            )
+            rows += [(direct, None), (gateway, direct)]
+
+        async with running_monolith(stack.env) as monolith_port:
+            path = f"/tenants/{tenant.tenant_id}"
+            for concurrency in (1, 32):
+                yardstick = await run_load(
+                    "cookie: FastAPI monolith, 2 workers",
+                    concurrency,
+                    seconds,
+                    http_get(monolith_port, path, cookie),
+                )
+                central = await run_load(
+                    "cookie: GET /tenants/{id} via gateway->auth->tenants",
+                    concurrency,
+                    seconds,
+                    http_get(stack.gateway_port, path, cookie),
+                )
+                rows += [(yardstick, None), (central, yardstick)]
+
+        async def login_worker() -> Callable[[], Awaitable[bool]]:
+            http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{stack.gateway_port}")
+            body = {"tenantId": tenant.tenant_id, "email": email, "password": PASSWORD}
+
+            async def request() -> bool:
+                return (await http.post("/auth/password-login", json=body)).status_code == 200
+
+            return request
+
+        rows.append((await run_load("password logins via gateway", 4, seconds, login_worker), None))
         await channel.close()
-        print_table(results, direct)
+        await system_channel.close()
+    print_table(rows)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=5.0, help="measured time per scenario")
     uvloop.run(main(parser.parse_args().seconds))

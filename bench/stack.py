@@ -30,6 +30,7 @@ class Processes:
     env: dict[str, str]
     gateway_port: int
     tenants_address: str
+    auth_address: str
 
 
 async def _wait_for_port(port: int) -> None:
@@ -48,14 +49,17 @@ async def _wait_for_port(port: int) -> None:
 async def running_processes() -> AsyncIterator[Processes]:
     with tempfile.TemporaryDirectory(prefix="central-bench-") as home:
         url = os.environ.get("CENTRAL_DATABASE_URL") or embedded_database_url(Path(home))
-        gateway_port, tenants_port = free_port(), free_port()
+        gateway_port, tenants_port, auth_port = free_port(), free_port(), free_port()
         env = {
             **os.environ,
             "CENTRAL_HOME": home,
             "CENTRAL_DATABASE_URL": url,
             "CENTRAL_GATEWAY_ADDR": f"127.0.0.1:{gateway_port}",
             "CENTRAL_TENANTS_ADDR": f"127.0.0.1:{tenants_port}",
+            "CENTRAL_AUTH_ADDR": f"127.0.0.1:{auth_port}",
             "CENTRAL_LOG_LEVEL": "WARNING",
+            # The load comes from one address; throttling is not what is measured.
+            "CENTRAL_LOGIN_MAX_FAILURES_PER_ADDRESS": "1000000",
         }
         migrate = await asyncio.create_subprocess_exec(
             CENTRAL, "migrate", env=env, stdout=asyncio.subprocess.DEVNULL
@@ -63,14 +67,31 @@ async def running_processes() -> AsyncIterator[Processes]:
         assert await migrate.wait() == 0
         children = [
             await asyncio.create_subprocess_exec(CENTRAL, "serve", service, env=env)
-            for service in ("tenants", "gateway")
+            for service in ("tenants", "auth", "gateway")
         ]
         try:
-            await _wait_for_port(tenants_port)
-            await _wait_for_port(gateway_port)
-            yield Processes(env, gateway_port, f"127.0.0.1:{tenants_port}")
+            for port in (tenants_port, auth_port, gateway_port):
+                await _wait_for_port(port)
+            yield Processes(env, gateway_port, f"127.0.0.1:{tenants_port}", f"127.0.0.1:{auth_port}")
         finally:
             for child in children:
                 child.send_signal(signal.SIGTERM)
             for child in children:
                 await child.wait()
+
+
+@asynccontextmanager
+async def running_monolith(env: dict[str, str], workers: int = 2) -> AsyncIterator[int]:
+    """The FastAPI yardstick under uvicorn with `workers` processes; yields its port."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "uvicorn", "bench.monolith:app", "--port", str(port), "--workers", str(workers),
+        "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
+        env=env,
+    )  # fmt: skip
+    try:
+        await _wait_for_port(port)
+        yield port
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await process.wait()

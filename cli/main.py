@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Coroutine
 from typing import Any
+
+import uvloop
 
 from common.config import Config, ConfigError
 from common.container import Container
@@ -116,11 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     configure(config.log_level, config.log_format)
     try:
-        if args.command == "serve" and args.service == "gateway":
-            import uvloop
-
-            return uvloop.run(_run(config, args))
-        return asyncio.run(_run(config, args))
+        # uvloop everywhere: grpc.aio, psycopg and uvicorn all run measurably faster on it.
+        return uvloop.run(_run(config, args))
     except ConfigError as error:
         print(f"central: configuration error: {error}", file=sys.stderr)
         return 2

@@ -11,7 +11,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from common.grpc.interceptor import ServiceInterceptor
+from common.grpc.guard import Guard
 from common.logs import get_logger
 from common.principal import PrincipalSigner
 
@@ -35,17 +35,16 @@ class RunningServer:
         await self.server.stop(grace)
 
 
-async def start_server(
-    address: str,
-    register: Callable[[grpc.aio.Server], list[str]],
-    signer: PrincipalSigner,
-) -> RunningServer:
+Register = Callable[[grpc.aio.Server, Guard], list[str]]
+
+
+async def start_server(address: str, register: Register, signer: PrincipalSigner) -> RunningServer:
     """Start a server on `address` (port 0 picks a free one) with the services `register` adds.
 
-    `register` adds its servicers and returns their full names.
+    `register` adds its servicers, each wrapped by the guard, and returns their full names.
     """
-    server = grpc.aio.server(interceptors=[ServiceInterceptor(signer)], options=SERVER_OPTIONS)
-    names = register(server)
+    server = grpc.aio.server(options=SERVER_OPTIONS)
+    names = register(server, Guard(signer))
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
@@ -59,7 +58,7 @@ async def start_server(
 async def serve_until_signalled(
     name: str,
     address: str,
-    register: Callable[[grpc.aio.Server], list[str]],
+    register: Register,
     signer: PrincipalSigner,
     on_stop: Callable[[], Awaitable[None]],
     grace: float = 10.0,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 import grpc
@@ -17,7 +16,8 @@ from central.auth.v1 import (
 )
 from common.clock import Clock, SystemClock
 from common.container import Container
-from common.grpc.server import serve_until_signalled
+from common.grpc.guard import Guard
+from common.grpc.server import Register, serve_until_signalled
 from services.auth.api import AuthConnectorsApi, SessionsApi, TenantUsersApi
 from services.auth.auth_connectors import AuthConnectorService
 from services.auth.passwords import Passwords
@@ -26,16 +26,14 @@ from services.auth.tenant_users import TenantUserService
 from services.auth.tenants_directory import TenantsDirectory
 from services.auth.throttle import LoginThrottle
 
-SERVICE_NAMES = [
-    tenant_users_pb2.DESCRIPTOR.services_by_name["TenantUsersService"].full_name,
-    auth_connectors_pb2.DESCRIPTOR.services_by_name["AuthConnectorsService"].full_name,
-    sessions_pb2.DESCRIPTOR.services_by_name["SessionsService"].full_name,
-]
+TENANT_USERS = tenant_users_pb2.DESCRIPTOR.services_by_name["TenantUsersService"]
+AUTH_CONNECTORS = auth_connectors_pb2.DESCRIPTOR.services_by_name["AuthConnectorsService"]
+SESSIONS = sessions_pb2.DESCRIPTOR.services_by_name["SessionsService"]
 
 
 async def registrar(
     container: Container, clock: Clock | None = None, passwords: Passwords | None = None
-) -> Callable[[grpc.aio.Server], list[str]]:
+) -> Register:
     """What adds the auth services to a gRPC server, wired to the container's dependencies."""
     config = container.config
     clock = clock or SystemClock()
@@ -61,13 +59,17 @@ async def registrar(
         max_failures_per_address=config.login_max_failures_per_address,
     )
 
-    def register(server: grpc.aio.Server) -> list[str]:
-        tenant_users_pb2_grpc.add_TenantUsersServiceServicer_to_server(TenantUsersApi(users), server)
-        auth_connectors_pb2_grpc.add_AuthConnectorsServiceServicer_to_server(
-            AuthConnectorsApi(connectors), server
+    def register(server: grpc.aio.Server, guard: Guard) -> list[str]:
+        tenant_users_pb2_grpc.add_TenantUsersServiceServicer_to_server(
+            guard(TenantUsersApi(users), TENANT_USERS), server
         )
-        sessions_pb2_grpc.add_SessionsServiceServicer_to_server(SessionsApi(sessions), server)
-        return SERVICE_NAMES
+        auth_connectors_pb2_grpc.add_AuthConnectorsServiceServicer_to_server(
+            guard(AuthConnectorsApi(connectors), AUTH_CONNECTORS), server
+        )
+        sessions_pb2_grpc.add_SessionsServiceServicer_to_server(
+            guard(SessionsApi(sessions), SESSIONS), server
+        )
+        return [TENANT_USERS.full_name, AUTH_CONNECTORS.full_name, SESSIONS.full_name]
 
     return register
 

@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import grpc
 
 from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
 from common.container import Container
-from common.grpc.server import serve_until_signalled
+from common.grpc.guard import Guard
+from common.grpc.server import Register, serve_until_signalled
 from services.tenants.api import TenantsApi
 from services.tenants.service import TenantService
 
-SERVICE_NAME = tenants_pb2.DESCRIPTOR.services_by_name["TenantsService"].full_name
+SERVICE = tenants_pb2.DESCRIPTOR.services_by_name["TenantsService"]
 
 
-async def registrar(container: Container) -> Callable[[grpc.aio.Server], list[str]]:
+async def registrar(container: Container) -> Register:
     """What adds the tenants service to a gRPC server, wired to the container's pools."""
     pools = await container.pools()
     api = TenantsApi(TenantService(pools.rw, pools.ro, container.cursors))
 
-    def register(server: grpc.aio.Server) -> list[str]:
-        tenants_pb2_grpc.add_TenantsServiceServicer_to_server(api, server)
-        return [SERVICE_NAME]
+    def register(server: grpc.aio.Server, guard: Guard) -> list[str]:
+        tenants_pb2_grpc.add_TenantsServiceServicer_to_server(guard(api, SERVICE), server)
+        return [SERVICE.full_name]
 
     return register
 

@@ -25,7 +25,7 @@ def variables_central_reads() -> set[str]:
 
 
 def test_every_process_that_exists_runs_in_a_container_of_the_one_image() -> None:
-    assert {"migrate", "tenants", "gateway"} <= set(CENTRAL_SERVICES)
+    assert {"migrate", "tenants", "auth", "gateway"} <= set(CENTRAL_SERVICES)
     assert "postgres" in COMPOSE["services"]
 
 
@@ -51,7 +51,11 @@ def test_start_order_follows_health() -> None:
     services = COMPOSE["services"]
     assert services["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
     assert services["tenants"]["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
-    assert services["gateway"]["depends_on"] == {"tenants": {"condition": "service_healthy"}}
+    assert services["auth"]["depends_on"] == {"tenants": {"condition": "service_healthy"}}
+    assert services["gateway"]["depends_on"] == {
+        "tenants": {"condition": "service_healthy"},
+        "auth": {"condition": "service_healthy"},
+    }
 
 
 def test_the_signing_key_is_a_secret_not_a_variable() -> None:

@@ -2,17 +2,21 @@
 
 The principal is verified before the handler runs (UNAUTHENTICATED when missing, forged or
 expired) and made the rpc's current principal; every failure leaves as one proper status.
-gRPC's own health and reflection services need no principal, so orchestrators can probe.
+Handlers are wrapped once when they are registered: an interceptor would rebuild the
+handler on every call, on the hottest path there is. gRPC's own health and reflection
+services are not wrapped, so orchestrators can probe without a key.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from types import SimpleNamespace
+from typing import Any, TypeVar, cast
 
 import grpc
 import psycopg
+from google.protobuf.descriptor import ServiceDescriptor
 from grpc_status import rpc_status
 from psycopg import errors as pg_errors
 from psycopg_pool import PoolTimeout
@@ -23,6 +27,7 @@ from common.principal import METADATA_KEY, PrincipalSigner, set_current_principa
 
 logger = get_logger("grpc")
 
+ServicerT = TypeVar("ServicerT")
 Handler = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
 
 
@@ -38,11 +43,10 @@ def _principal_token(context: grpc.aio.ServicerContext[Any, Any]) -> str | None:
     return None
 
 
-def _guarded(method: str, handler: Handler, signer: PrincipalSigner | None) -> Handler:
+def _guarded(method: str, handler: Handler, signer: PrincipalSigner) -> Handler:
     async def guarded(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         try:
-            if signer is not None:
-                set_current_principal(signer.verify(_principal_token(context)))
+            set_current_principal(signer.verify(_principal_token(context)))
             # The caller's deadline bounds the work done for it, database included.
             async with asyncio.timeout(context.time_remaining()):
                 return await handler(request, context)
@@ -65,34 +69,18 @@ def _guarded(method: str, handler: Handler, signer: PrincipalSigner | None) -> H
     return guarded
 
 
-_OPEN_PREFIXES = ("/grpc.health.", "/grpc.reflection.")
-
-
-class ServiceInterceptor(grpc.aio.ServerInterceptor):
-    """Verifies principals; maps domain errors, deadlines and database outages; hides the rest."""
+class Guard:
+    """Wraps a servicer's methods once, at registration, so that no per-call interceptor is needed."""
 
     def __init__(self, signer: PrincipalSigner) -> None:
         self.signer = signer
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler[Any, Any] | None:
-        handler = await continuation(handler_call_details)
-        method = handler_call_details.method
-        if handler is None or (method.startswith(_OPEN_PREFIXES) and handler.unary_unary is None):
-            return handler
-        if handler.unary_unary is None:
-            # A streaming rpc of ours would pass unguarded: refuse it until it has a guard.
-            return None
-        return grpc.unary_unary_rpc_method_handler(
-            # A grpc.aio server only holds coroutine handlers; the stubs describe the sync ones.
-            _guarded(
-                method,
-                cast(Handler, handler.unary_unary),
-                None if method.startswith(_OPEN_PREFIXES) else self.signer,
-            ),
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
+    def __call__(self, servicer: ServicerT, service: ServiceDescriptor) -> ServicerT:
+        methods: dict[str, Handler] = {}
+        for method in service.methods:
+            if method.client_streaming or method.server_streaming:
+                raise NotImplementedError(f"{method.full_name}: streaming rpcs need a guard of their own")
+            path = f"/{service.full_name}/{method.name}"
+            methods[method.name] = _guarded(path, getattr(servicer, method.name), self.signer)
+        # The generated add_*_to_server reads the handlers as attributes, once.
+        return cast(ServicerT, SimpleNamespace(**methods))
