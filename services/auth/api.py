@@ -155,7 +155,7 @@ class SessionsApi(sessions_grpc.SessionsServiceServicer):
 
     async def Logout(self, request: sessions_pb.LogoutInput, context: Context) -> sessions_pb.LogoutResponse:  # noqa: N802
         await self.sessions.logout(current_principal())
-        return sessions_pb.LogoutResponse()
+        return sessions_pb.LogoutResponse(session_ended=True)
 
     async def ListMySessions(  # noqa: N802
         self, request: sessions_pb.ListMySessionsInputOrCursor, context: Context
@@ -171,7 +171,7 @@ class SessionsApi(sessions_grpc.SessionsServiceServicer):
         principal = _require_user()
         SessionIds.ensure(request.session_id, field="session_id")
         await self.sessions.revoke_my_session(principal, request.session_id)
-        return sessions_pb.RevokeMySessionResponse()
+        return sessions_pb.RevokeMySessionResponse(session_ended=request.session_id == principal.session_id)
 
     async def ValidateSession(  # noqa: N802
         self, request: sessions_pb.ValidateSessionInput, context: Context

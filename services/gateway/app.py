@@ -159,17 +159,15 @@ class GatewayApp:
 
     async def _respond_ok(self, send: Send, route: Route, response: ProtoMessage) -> None:
         extra: list[tuple[bytes, bytes]] = []
-        omit = None
         if route.session_token_field is not None:
-            omit = route.session_token_field.json_name
             new_token = getattr(response, route.session_token_field.name)
             if new_token:
                 extra.append((b"set-cookie", self.cookie.set(new_token)))
-        if route.clears_session_cookie:
+        if route.ends_session_field is not None and getattr(response, route.ends_session_field.name):
             extra.append((b"set-cookie", self.cookie.clear()))
         if not route.is_public or extra:
             extra.append(_NO_STORE)
-        await _respond(send, 200, encode_output(response, omit), extra)
+        await _respond(send, 200, encode_output(response, route.gateway_only_fields), extra)
 
     def _error_headers(
         self, route: Route | None, status: int, cookie_sent: bool, error: grpc.aio.AioRpcError | None = None

@@ -7,7 +7,7 @@ from typing import Any
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 from central.api.v1 import options_pb2
-from services.gateway.routes import Route, RouteTable, session_token_field
+from services.gateway.routes import Route, RouteTable, gateway_only_fields
 from services.gateway.transcode import dto_name
 
 COOKIE_SCHEME = "TenantUserCookie"
@@ -72,9 +72,9 @@ class _Schemas:
         oneof = descriptor.oneofs_by_name.get("kind")
         if oneof is not None:
             properties["kind"] = {"type": "string", "enum": [m.name for m in oneof.fields]}
-        token_field = session_token_field(descriptor)
+        hidden = gateway_only_fields(descriptor)
         for field in descriptor.fields:
-            if field is not token_field:
+            if field.json_name not in hidden:
                 properties[field.json_name] = self.field(field)
         schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
         if required:

@@ -19,7 +19,7 @@ from central.api.v1 import options_pb2
 from services.gateway.path_template import PathTemplate
 
 if TYPE_CHECKING:
-    from google.protobuf.descriptor_pb2 import MethodOptions
+    from google.protobuf.descriptor_pb2 import FieldOptions, MethodOptions
     from google.protobuf.internal.extension_dict import _ExtensionFieldDescriptor
 
 
@@ -38,9 +38,12 @@ class Route:
     security: tuple[options_pb2.SecurityScheme.ValueType, ...]
     # The caller may come without a valid session, as the anonymous principal.
     security_optional: bool
-    clears_session_cookie: bool
     # The response field whose value becomes the session cookie, never JSON.
     session_token_field: FieldDescriptor | None
+    # The response field that says the caller's session ended (clear the cookie), never JSON.
+    ends_session_field: FieldDescriptor | None
+    # JSON names of the two above: kept out of the body.
+    gateway_only_fields: frozenset[str]
     input_descriptor: Descriptor
     input_type: type[Message]
     output_type: type[Message]
@@ -107,19 +110,32 @@ def _route(method: MethodDescriptor, rule: http_pb2.HttpRule) -> Route:
         tag=route_options.tag,
         security=tuple(route_options.security.schemes),
         security_optional=route_options.security.optional,
-        clears_session_cookie=route_options.clears_session_cookie,
-        session_token_field=session_token_field(method.output_type),
+        session_token_field=marked_field(method.output_type, options_pb2.session_token),
+        ends_session_field=marked_field(method.output_type, options_pb2.ends_session),
+        gateway_only_fields=gateway_only_fields(method.output_type),
         input_descriptor=input_descriptor,
         input_type=message_factory.GetMessageClass(input_descriptor),
         output_type=message_factory.GetMessageClass(method.output_type),
     )
 
 
-def session_token_field(descriptor: Descriptor) -> FieldDescriptor | None:
+def marked_field(
+    descriptor: Descriptor, option: _ExtensionFieldDescriptor[FieldOptions, bool]
+) -> FieldDescriptor | None:
+    """The field of `descriptor` that carries `option` (a gateway-only field), if any."""
     for field in descriptor.fields:
-        if field.GetOptions().Extensions[options_pb2.session_token]:
+        if field.GetOptions().Extensions[option]:
             return field
     return None
+
+
+def gateway_only_fields(descriptor: Descriptor) -> frozenset[str]:
+    """JSON names of the fields the gateway turns into cookies instead of body."""
+    marked = (
+        marked_field(descriptor, options_pb2.session_token),
+        marked_field(descriptor, options_pb2.ends_session),
+    )
+    return frozenset(field.json_name for field in marked if field is not None)
 
 
 def _field_at(descriptor: Descriptor, path: str, rpc: str) -> None:

@@ -57,11 +57,11 @@ def decode_input(
     return message
 
 
-def encode_output(message: Message, omit: str | None = None) -> bytes:
-    """JSON of `message`; `omit` names a top-level field (JSON name) kept out of the body."""
+def encode_output(message: Message, omit: frozenset[str] = frozenset()) -> bytes:
+    """JSON of `message`; `omit` names top-level fields (JSON names) kept out of the body."""
     data = json_format.MessageToDict(message, always_print_fields_with_no_presence=True)
-    if omit is not None:
-        data.pop(omit, None)
+    for name in omit:
+        data.pop(name, None)
     _annotate(message, data)
     return orjson.dumps(data)
 

@@ -226,3 +226,13 @@ async def test_login_rehashes_a_password_hashed_with_old_parameters(stack: Stack
         row = await cursor.fetchone()
     assert row is not None
     assert row[0].startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+async def test_revoking_ones_own_session_clears_the_cookie(stack: Stack) -> None:
+    admin = await signed_in(stack)
+    sessions = (await stack.http.get("/me/sessions", headers=admin.cookie)).json()["sessions"]
+    [own] = [s["sessionId"] for s in sessions if s["current"]]
+    response = await stack.http.delete(f"/me/sessions/{own}", headers=admin.cookie)
+    assert (response.status_code, response.json()) == (200, {})
+    assert response.headers["set-cookie"].startswith(f"{COOKIE}=; Max-Age=0")
+    assert (await stack.http.get("/me", headers=admin.cookie)).status_code == 401

@@ -77,11 +77,8 @@ class RouteOptions(_message.Message):
 
     TAG_FIELD_NUMBER: _builtins.int
     SECURITY_FIELD_NUMBER: _builtins.int
-    CLEARS_SESSION_COOKIE_FIELD_NUMBER: _builtins.int
     tag: _builtins.str
     """OpenAPI tag grouping the route."""
-    clears_session_cookie: _builtins.bool
-    """The answer clears the session cookie (logout)."""
     @_builtins.property
     def security(self) -> Global___Security: ...
     def __init__(
@@ -89,11 +86,10 @@ class RouteOptions(_message.Message):
         *,
         tag: _builtins.str = ...,
         security: Global___Security | None = ...,
-        clears_session_cookie: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["security", b"security"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["clears_session_cookie", b"clears_session_cookie", "security", b"security", "tag", b"tag"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["security", b"security", "tag", b"tag"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -101,9 +97,14 @@ Global___RouteOptions: _TypeAlias = RouteOptions  # noqa: Y015
 
 ROUTE_FIELD_NUMBER: _builtins.int
 SESSION_TOKEN_FIELD_NUMBER: _builtins.int
+ENDS_SESSION_FIELD_NUMBER: _builtins.int
 route: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.MethodOptions, Global___RouteOptions]
 """50000-99999 is the range protobuf reserves for an organisation's own options."""
 session_token: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.FieldOptions, _builtins.bool]
 """Marks the response field that carries a new session token. The gateway moves its
 value into the session cookie and never writes it into a JSON body.
+"""
+ends_session: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.FieldOptions, _builtins.bool]
+"""Marks a bool response field that is true when the caller's own session ended. The
+gateway then clears the session cookie; the field never appears in a JSON body.
 """

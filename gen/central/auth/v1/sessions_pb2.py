@@ -29,7 +29,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63\x65ntral/auth/v1/sessions.proto\x12\x0f\x63\x65ntral.auth.v1\x1a\x1c\x63\x65ntral/api/v1/options.proto\x1a\"central/auth/v1/tenant_users.proto\x1a\x1c\x63\x65ntral/lists/v1/lists.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdb\x01\n\x0eSessionPrivate\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12.\n\ncreated_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0clast_seen_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nuser_agent\x18\x05 \x01(\t\x12\x0f\n\x07\x63urrent\x18\x06 \x01(\x08\"\\\n\rSessionHolder\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x16\n\x0etenant_user_id\x18\x03 \x01(\t\x12\x0c\n\x04role\x18\x04 \x01(\t\"H\n\x12PasswordLoginInput\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x10\n\x08password\x18\x03 \x01(\t\"m\n\x15PasswordLoginResponse\x12\x37\n\x0btenant_user\x18\x01 \x01(\x0b\x32\".central.auth.v1.TenantUserPrivate\x12\x1b\n\rsession_token\x18\x02 \x01(\tB\x04\xc8\xf3\x18\x01\"\r\n\x0bLogoutInput\"\x10\n\x0eLogoutResponse\"_\n\x13ListMySessionsInput\x12\x12\n\x05limit\x18\x01 \x01(\rH\x00\x88\x01\x01\x12*\n\x05order\x18\x02 \x01(\x0e\x32\x1b.central.lists.v1.ListOrderB\x08\n\x06_limit\"n\n\x1bListMySessionsInputOrCursor\x12\x35\n\x05input\x18\x01 \x01(\x0b\x32$.central.auth.v1.ListMySessionsInputH\x00\x12\x10\n\x06\x63ursor\x18\x02 \x01(\tH\x00\x42\x06\n\x04kind\"`\n\x16ListMySessionsResponse\x12\x31\n\x08sessions\x18\x01 \x03(\x0b\x32\x1f.central.auth.v1.SessionPrivate\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"*\n\x14RevokeMySessionInput\x12\x12\n\nsession_id\x18\x01 \x01(\t\"\x19\n\x17RevokeMySessionResponse\"-\n\x14ValidateSessionInput\x12\x15\n\rsession_token\x18\x01 \x01(\t\"J\n\x17ValidateSessionResponse\x12/\n\x07session\x18\x01 \x01(\x0b\x32\x1e.central.auth.v1.SessionHolder2\x95\x05\n\x0fSessionsService\x12\x89\x01\n\rPasswordLogin\x12#.central.auth.v1.PasswordLoginInput\x1a&.central.auth.v1.PasswordLoginResponse\"+\xc2\xf3\x18\x08\n\x04\x61uth\x12\x00\x82\xd3\xe4\x93\x02\x19\"\x14/auth/password-login:\x01*\x12p\n\x06Logout\x12\x1c.central.auth.v1.LogoutInput\x1a\x1f.central.auth.v1.LogoutResponse\"\'\xc2\xf3\x18\x0f\n\x04\x61uth\x12\x05\n\x01\x01\x10\x01\x18\x01\x82\xd3\xe4\x93\x02\x0e\"\x0c/auth/logout\x12\x8a\x01\n\x0eListMySessions\x12,.central.auth.v1.ListMySessionsInputOrCursor\x1a\'.central.auth.v1.ListMySessionsResponse\"!\xc2\xf3\x18\t\n\x02me\x12\x03\n\x01\x01\x82\xd3\xe4\x93\x02\x0e\x12\x0c/me/sessions\x12\x92\x01\n\x0fRevokeMySession\x12%.central.auth.v1.RevokeMySessionInput\x1a(.central.auth.v1.RevokeMySessionResponse\".\xc2\xf3\x18\t\n\x02me\x12\x03\n\x01\x01\x82\xd3\xe4\x93\x02\x1b*\x19/me/sessions/{session_id}\x12\x62\n\x0fValidateSession\x12%.central.auth.v1.ValidateSessionInput\x1a(.central.auth.v1.ValidateSessionResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63\x65ntral/auth/v1/sessions.proto\x12\x0f\x63\x65ntral.auth.v1\x1a\x1c\x63\x65ntral/api/v1/options.proto\x1a\"central/auth/v1/tenant_users.proto\x1a\x1c\x63\x65ntral/lists/v1/lists.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdb\x01\n\x0eSessionPrivate\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12.\n\ncreated_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0clast_seen_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nuser_agent\x18\x05 \x01(\t\x12\x0f\n\x07\x63urrent\x18\x06 \x01(\x08\"\\\n\rSessionHolder\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x16\n\x0etenant_user_id\x18\x03 \x01(\t\x12\x0c\n\x04role\x18\x04 \x01(\t\"H\n\x12PasswordLoginInput\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x10\n\x08password\x18\x03 \x01(\t\"m\n\x15PasswordLoginResponse\x12\x37\n\x0btenant_user\x18\x01 \x01(\x0b\x32\".central.auth.v1.TenantUserPrivate\x12\x1b\n\rsession_token\x18\x02 \x01(\tB\x04\xc8\xf3\x18\x01\"\r\n\x0bLogoutInput\"-\n\x0eLogoutResponse\x12\x1b\n\rsession_ended\x18\x01 \x01(\x08\x42\x04\xd0\xf3\x18\x01\"_\n\x13ListMySessionsInput\x12\x12\n\x05limit\x18\x01 \x01(\rH\x00\x88\x01\x01\x12*\n\x05order\x18\x02 \x01(\x0e\x32\x1b.central.lists.v1.ListOrderB\x08\n\x06_limit\"n\n\x1bListMySessionsInputOrCursor\x12\x35\n\x05input\x18\x01 \x01(\x0b\x32$.central.auth.v1.ListMySessionsInputH\x00\x12\x10\n\x06\x63ursor\x18\x02 \x01(\tH\x00\x42\x06\n\x04kind\"`\n\x16ListMySessionsResponse\x12\x31\n\x08sessions\x18\x01 \x03(\x0b\x32\x1f.central.auth.v1.SessionPrivate\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"*\n\x14RevokeMySessionInput\x12\x12\n\nsession_id\x18\x01 \x01(\t\"6\n\x17RevokeMySessionResponse\x12\x1b\n\rsession_ended\x18\x01 \x01(\x08\x42\x04\xd0\xf3\x18\x01\"-\n\x14ValidateSessionInput\x12\x15\n\rsession_token\x18\x01 \x01(\t\"J\n\x17ValidateSessionResponse\x12/\n\x07session\x18\x01 \x01(\x0b\x32\x1e.central.auth.v1.SessionHolder2\x93\x05\n\x0fSessionsService\x12\x89\x01\n\rPasswordLogin\x12#.central.auth.v1.PasswordLoginInput\x1a&.central.auth.v1.PasswordLoginResponse\"+\xc2\xf3\x18\x08\n\x04\x61uth\x12\x00\x82\xd3\xe4\x93\x02\x19\"\x14/auth/password-login:\x01*\x12n\n\x06Logout\x12\x1c.central.auth.v1.LogoutInput\x1a\x1f.central.auth.v1.LogoutResponse\"%\xc2\xf3\x18\r\n\x04\x61uth\x12\x05\n\x01\x01\x10\x01\x82\xd3\xe4\x93\x02\x0e\"\x0c/auth/logout\x12\x8a\x01\n\x0eListMySessions\x12,.central.auth.v1.ListMySessionsInputOrCursor\x1a\'.central.auth.v1.ListMySessionsResponse\"!\xc2\xf3\x18\t\n\x02me\x12\x03\n\x01\x01\x82\xd3\xe4\x93\x02\x0e\x12\x0c/me/sessions\x12\x92\x01\n\x0fRevokeMySession\x12%.central.auth.v1.RevokeMySessionInput\x1a(.central.auth.v1.RevokeMySessionResponse\".\xc2\xf3\x18\t\n\x02me\x12\x03\n\x01\x01\x82\xd3\xe4\x93\x02\x1b*\x19/me/sessions/{session_id}\x12\x62\n\x0fValidateSession\x12%.central.auth.v1.ValidateSessionInput\x1a(.central.auth.v1.ValidateSessionResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,10 +38,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PASSWORDLOGINRESPONSE'].fields_by_name['session_token']._loaded_options = None
   _globals['_PASSWORDLOGINRESPONSE'].fields_by_name['session_token']._serialized_options = b'\310\363\030\001'
+  _globals['_LOGOUTRESPONSE'].fields_by_name['session_ended']._loaded_options = None
+  _globals['_LOGOUTRESPONSE'].fields_by_name['session_ended']._serialized_options = b'\320\363\030\001'
+  _globals['_REVOKEMYSESSIONRESPONSE'].fields_by_name['session_ended']._loaded_options = None
+  _globals['_REVOKEMYSESSIONRESPONSE'].fields_by_name['session_ended']._serialized_options = b'\320\363\030\001'
   _globals['_SESSIONSSERVICE'].methods_by_name['PasswordLogin']._loaded_options = None
   _globals['_SESSIONSSERVICE'].methods_by_name['PasswordLogin']._serialized_options = b'\302\363\030\010\n\004auth\022\000\202\323\344\223\002\031\"\024/auth/password-login:\001*'
   _globals['_SESSIONSSERVICE'].methods_by_name['Logout']._loaded_options = None
-  _globals['_SESSIONSSERVICE'].methods_by_name['Logout']._serialized_options = b'\302\363\030\017\n\004auth\022\005\n\001\001\020\001\030\001\202\323\344\223\002\016\"\014/auth/logout'
+  _globals['_SESSIONSSERVICE'].methods_by_name['Logout']._serialized_options = b'\302\363\030\r\n\004auth\022\005\n\001\001\020\001\202\323\344\223\002\016\"\014/auth/logout'
   _globals['_SESSIONSSERVICE'].methods_by_name['ListMySessions']._loaded_options = None
   _globals['_SESSIONSSERVICE'].methods_by_name['ListMySessions']._serialized_options = b'\302\363\030\t\n\002me\022\003\n\001\001\202\323\344\223\002\016\022\014/me/sessions'
   _globals['_SESSIONSSERVICE'].methods_by_name['RevokeMySession']._loaded_options = None
@@ -57,21 +61,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LOGOUTINPUT']._serialized_start=711
   _globals['_LOGOUTINPUT']._serialized_end=724
   _globals['_LOGOUTRESPONSE']._serialized_start=726
-  _globals['_LOGOUTRESPONSE']._serialized_end=742
-  _globals['_LISTMYSESSIONSINPUT']._serialized_start=744
-  _globals['_LISTMYSESSIONSINPUT']._serialized_end=839
-  _globals['_LISTMYSESSIONSINPUTORCURSOR']._serialized_start=841
-  _globals['_LISTMYSESSIONSINPUTORCURSOR']._serialized_end=951
-  _globals['_LISTMYSESSIONSRESPONSE']._serialized_start=953
-  _globals['_LISTMYSESSIONSRESPONSE']._serialized_end=1049
-  _globals['_REVOKEMYSESSIONINPUT']._serialized_start=1051
-  _globals['_REVOKEMYSESSIONINPUT']._serialized_end=1093
-  _globals['_REVOKEMYSESSIONRESPONSE']._serialized_start=1095
-  _globals['_REVOKEMYSESSIONRESPONSE']._serialized_end=1120
-  _globals['_VALIDATESESSIONINPUT']._serialized_start=1122
-  _globals['_VALIDATESESSIONINPUT']._serialized_end=1167
-  _globals['_VALIDATESESSIONRESPONSE']._serialized_start=1169
-  _globals['_VALIDATESESSIONRESPONSE']._serialized_end=1243
-  _globals['_SESSIONSSERVICE']._serialized_start=1246
-  _globals['_SESSIONSSERVICE']._serialized_end=1907
+  _globals['_LOGOUTRESPONSE']._serialized_end=771
+  _globals['_LISTMYSESSIONSINPUT']._serialized_start=773
+  _globals['_LISTMYSESSIONSINPUT']._serialized_end=868
+  _globals['_LISTMYSESSIONSINPUTORCURSOR']._serialized_start=870
+  _globals['_LISTMYSESSIONSINPUTORCURSOR']._serialized_end=980
+  _globals['_LISTMYSESSIONSRESPONSE']._serialized_start=982
+  _globals['_LISTMYSESSIONSRESPONSE']._serialized_end=1078
+  _globals['_REVOKEMYSESSIONINPUT']._serialized_start=1080
+  _globals['_REVOKEMYSESSIONINPUT']._serialized_end=1122
+  _globals['_REVOKEMYSESSIONRESPONSE']._serialized_start=1124
+  _globals['_REVOKEMYSESSIONRESPONSE']._serialized_end=1178
+  _globals['_VALIDATESESSIONINPUT']._serialized_start=1180
+  _globals['_VALIDATESESSIONINPUT']._serialized_end=1225
+  _globals['_VALIDATESESSIONRESPONSE']._serialized_start=1227
+  _globals['_VALIDATESESSIONRESPONSE']._serialized_end=1301
+  _globals['_SESSIONSSERVICE']._serialized_start=1304
+  _globals['_SESSIONSSERVICE']._serialized_end=1963
 # @@protoc_insertion_point(module_scope)

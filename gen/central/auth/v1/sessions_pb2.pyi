@@ -158,12 +158,17 @@ Global___LogoutInput: _TypeAlias = LogoutInput  # noqa: Y015
 class LogoutResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
+    SESSION_ENDED_FIELD_NUMBER: _builtins.int
+    session_ended: _builtins.bool
+    """Always true: the cookie is cleared whether or not a session was open."""
     def __init__(
         self,
+        *,
+        session_ended: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["session_ended", b"session_ended"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -265,12 +270,17 @@ Global___RevokeMySessionInput: _TypeAlias = RevokeMySessionInput  # noqa: Y015
 class RevokeMySessionResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
+    SESSION_ENDED_FIELD_NUMBER: _builtins.int
+    session_ended: _builtins.bool
+    """True when the revoked session is the caller's own."""
     def __init__(
         self,
+        *,
+        session_ended: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["session_ended", b"session_ended"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
