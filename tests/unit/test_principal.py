@@ -48,7 +48,7 @@ def test_a_remembered_token_still_expires() -> None:
 
 
 def test_a_tampered_payload_is_refused() -> None:
-    payload, _, mac = SIGNER.sign(USER).partition(".")
+    _, _, mac = SIGNER.sign(USER).partition(".")
     other_payload, _, _ = SIGNER.sign(SYSTEM).partition(".")
     with pytest.raises(UnauthenticatedError):
         SIGNER.verify(f"{other_payload}.{mac}")
