@@ -14,8 +14,10 @@ import hmac
 import json
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar, cast
+from uuid import UUID
 
 from google.protobuf.message import DecodeError, Message
+from psycopg import sql
 
 from central.lists.v1 import lists_pb2
 from common.errors import ValidationError
@@ -49,6 +51,24 @@ class Page(Generic[InputT]):
     after: str | None
     limit: int
     newest_first: bool
+
+    def keyset(self, key_column: str) -> sql.Composed:
+        """The end of a WHERE clause: past the cursor's key, in order, one row more than the page.
+
+        Its parameters are `keyset_params`: keyset paging, never OFFSET.
+        """
+        return sql.SQL(
+            " AND (%(after)s::uuid IS NULL OR {key} {comparison} %(after)s)"
+            " ORDER BY {key} {direction} LIMIT %(limit)s"
+        ).format(
+            key=sql.Identifier(key_column),
+            comparison=sql.SQL("<" if self.newest_first else ">"),
+            direction=sql.SQL("DESC" if self.newest_first else "ASC"),
+        )
+
+    def keyset_params(self, after: UUID | None) -> dict[str, object]:
+        # One row more than the page tells whether another page follows.
+        return {"after": after, "limit": self.limit + 1}
 
 
 def _b64(data: bytes) -> str:

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from psycopg import errors as pg_errors
+from psycopg import sql
 from psycopg.types.json import Jsonb
 from ulid import ULID
 
@@ -141,13 +142,10 @@ class AuthConnectorService:
         self, tenant_id: str, page: Page[pb.ListAuthConnectorsInput], executor: Executor | None = None
     ) -> tuple[list[pb.AuthConnector], str]:
         after = AuthConnectorIds.to_uuid(page.after, field="cursor") if page.after else None
-        comparison = "<" if page.newest_first else ">"
-        direction = "DESC" if page.newest_first else "ASC"
         rows = await (executor or self.db_ro).fetch_all(
-            f"SELECT {AUTH_CONNECTOR_COLUMNS} FROM auth.auth_connectors WHERE tenant_id = %(tenant)s"
-            f" AND (%(after)s::uuid IS NULL OR auth_connector_id {comparison} %(after)s)"
-            f" ORDER BY auth_connector_id {direction} LIMIT %(limit)s",
-            {"tenant": TenantIds.to_uuid(tenant_id), "after": after, "limit": page.limit + 1},
+            sql.SQL(f"SELECT {AUTH_CONNECTOR_COLUMNS} FROM auth.auth_connectors WHERE tenant_id = %(tenant)s")
+            + page.keyset("auth_connector_id"),
+            {"tenant": TenantIds.to_uuid(tenant_id), **page.keyset_params(after)},
             row=AuthConnectorRow,
         )
         connectors = [self._to_auth_connector(row) for row in rows]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from psycopg import sql
 from ulid import ULID
 
 from central.auth.v1 import sessions_pb2 as pb
@@ -170,19 +171,17 @@ class SessionService:
     ) -> tuple[list[pb.SessionPrivate], str]:
         now = self.clock.now()
         after = SessionIds.to_uuid(page.after, field="cursor") if page.after else None
-        comparison = "<" if page.newest_first else ">"
-        direction = "DESC" if page.newest_first else "ASC"
         rows = await (executor or self.db).fetch_all(
-            f"SELECT {SESSION_COLUMNS} FROM auth.sessions WHERE tenant_user_id = %(user)s"
-            " AND revoked_at IS NULL AND expires_at > %(now)s AND last_seen_at > %(idle)s"
-            f" AND (%(after)s::uuid IS NULL OR session_id {comparison} %(after)s)"
-            f" ORDER BY session_id {direction} LIMIT %(limit)s",
+            sql.SQL(
+                f"SELECT {SESSION_COLUMNS} FROM auth.sessions WHERE tenant_user_id = %(user)s"
+                " AND revoked_at IS NULL AND expires_at > %(now)s AND last_seen_at > %(idle)s"
+            )
+            + page.keyset("session_id"),
             {
                 "user": TenantUserIds.to_uuid(principal.tenant_user_id),
                 "now": now,
                 "idle": now - self.policy.idle_timeout,
-                "after": after,
-                "limit": page.limit + 1,
+                **page.keyset_params(after),
             },
             row=SessionRow,
         )

@@ -7,6 +7,7 @@ from typing import TypeVar
 from uuid import UUID
 
 from psycopg import errors as pg_errors
+from psycopg import sql
 from ulid import ULID
 
 from central.auth.v1 import tenant_users_pb2 as pb
@@ -120,13 +121,10 @@ class TenantUserService:
         self, tenant_id: str, page: Page[pb.ListTenantUsersInput], executor: Executor | None = None
     ) -> tuple[list[pb.TenantUser], str]:
         after = TenantUserIds.to_uuid(page.after, field="cursor") if page.after else None
-        comparison = "<" if page.newest_first else ">"
-        direction = "DESC" if page.newest_first else "ASC"
         rows = await (executor or self.db_ro).fetch_all(
-            f"SELECT {TENANT_USER_COLUMNS} FROM auth.tenant_users WHERE tenant_id = %(tenant)s"
-            f" AND (%(after)s::uuid IS NULL OR tenant_user_id {comparison} %(after)s)"
-            f" ORDER BY tenant_user_id {direction} LIMIT %(limit)s",
-            {"tenant": TenantIds.to_uuid(tenant_id), "after": after, "limit": page.limit + 1},
+            sql.SQL(f"SELECT {TENANT_USER_COLUMNS} FROM auth.tenant_users WHERE tenant_id = %(tenant)s")
+            + page.keyset("tenant_user_id"),
+            {"tenant": TenantIds.to_uuid(tenant_id), **page.keyset_params(after)},
             row=TenantUserRow,
         )
         users = [self.to_tenant_user(row) for row in rows]
@@ -134,25 +132,24 @@ class TenantUserService:
         return users[: page.limit], next_cursor
 
     def to_tenant_user(self, row: TenantUserRow) -> pb.TenantUser:
-        user = pb.TenantUser(
-            tenant_user_id=TenantUserIds.to_rich_id(row.tenant_user_id),
-            tenant_id=TenantIds.to_rich_id(row.tenant_id),
-            email=row.email,
-            display_name=row.display_name,
-            role=row.role,
-        )
-        user.created_at.FromDatetime(row.created_at)
-        return user
+        return _fill_tenant_user(pb.TenantUser(), row)
 
     def to_tenant_user_private(self, row: TenantUserRow) -> pb.TenantUserPrivate:
-        user = pb.TenantUserPrivate(
-            tenant_user_id=TenantUserIds.to_rich_id(row.tenant_user_id),
-            tenant_id=TenantIds.to_rich_id(row.tenant_id),
-            email=row.email,
-            display_name=row.display_name,
-            role=row.role,
-        )
-        user.created_at.FromDatetime(row.created_at)
+        user = _fill_tenant_user(pb.TenantUserPrivate(), row)
         if row.last_login_at is not None:
             user.last_login_at.FromDatetime(row.last_login_at)
         return user
+
+
+UserT = TypeVar("UserT", pb.TenantUser, pb.TenantUserPrivate)
+
+
+def _fill_tenant_user(user: UserT, row: TenantUserRow) -> UserT:
+    """The fields every view of a tenant user shares."""
+    user.tenant_user_id = TenantUserIds.to_rich_id(row.tenant_user_id)
+    user.tenant_id = TenantIds.to_rich_id(row.tenant_id)
+    user.email = row.email
+    user.display_name = row.display_name
+    user.role = row.role
+    user.created_at.FromDatetime(row.created_at)
+    return user

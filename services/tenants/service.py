@@ -131,18 +131,10 @@ class TenantService:
         self, page: Page[tenants_pb2.ListTenantsInput], executor: Executor | None = None
     ) -> tuple[list[tenants_pb2.TenantPublic], str]:
         after = TenantIds.to_uuid(page.after, field="cursor") if page.after else None
-        direction = sql.SQL("DESC" if page.newest_first else "ASC")
-        comparison = sql.SQL("<" if page.newest_first else ">")
-        query = sql.SQL(
-            "SELECT {columns} FROM tenants.tenants WHERE {after}"
-            " ORDER BY tenant_id {direction} LIMIT %(limit)s"
-        ).format(
-            columns=sql.SQL(COLUMNS),
-            after=sql.SQL("tenant_id {} %(after)s").format(comparison) if after else sql.SQL("TRUE"),
-            direction=direction,
-        )
         rows = await (executor or self.db_ro).fetch_all(
-            query, {"after": after, "limit": page.limit + 1}, row=TenantRow
+            sql.SQL(f"SELECT {COLUMNS} FROM tenants.tenants WHERE TRUE") + page.keyset("tenant_id"),
+            page.keyset_params(after),
+            row=TenantRow,
         )
         tenants = [self._to_public_tenant(row) for row in rows]
         next_cursor = self.cursors.next_cursor(page, [t.tenant_id for t in tenants])
