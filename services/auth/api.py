@@ -12,8 +12,8 @@ from central.auth.v1 import sessions_pb2 as sessions_pb
 from central.auth.v1 import sessions_pb2_grpc as sessions_grpc
 from central.auth.v1 import tenant_users_pb2 as users_pb
 from central.auth.v1 import tenant_users_pb2_grpc as users_grpc
-from common.authz import require_admin, require_signed_in, require_tenant
-from common.errors import UnauthenticatedError
+from common.authz import require_admin, require_signed_in, require_system, require_tenant
+from common.errors import PermissionDeniedError, UnauthenticatedError
 from common.principal import Principal, PrincipalKind, current_principal
 from services.auth import errors
 from services.auth.auth_connectors import AuthConnectorService
@@ -44,8 +44,19 @@ class TenantUsersApi(users_grpc.TenantUsersServiceServicer):
     async def CreateTenantUser(  # noqa: N802 - gRPC method names
         self, request: users_pb.CreateTenantUserInput, context: Context
     ) -> users_pb.CreateTenantUserResponse:
-        require_admin(_tenant_id(request.tenant_id), errors.tenant_not_found)
+        principal = require_admin(_tenant_id(request.tenant_id), errors.tenant_not_found)
+        if (request.tenant_user_id or request.password_hash) and principal.kind is not PrincipalKind.SYSTEM:
+            raise PermissionDeniedError(
+                "only the system may choose a user's ID or give a hash", reason="SYSTEM_ONLY"
+            )
         return users_pb.CreateTenantUserResponse(tenant_user=await self.users.tx_create_tenant_user(request))
+
+    async def DeleteTenantUser(  # noqa: N802
+        self, request: users_pb.DeleteTenantUserInput, context: Context
+    ) -> users_pb.DeleteTenantUserResponse:
+        require_system()
+        await self.users.delete_tenant_user(_tenant_id(request.tenant_id), request.tenant_user_id)
+        return users_pb.DeleteTenantUserResponse()
 
     async def GetTenantUser(  # noqa: N802
         self, request: users_pb.GetTenantUserInput, context: Context
@@ -172,6 +183,13 @@ class SessionsApi(sessions_grpc.SessionsServiceServicer):
         SessionIds.ensure(request.session_id, field="session_id")
         await self.sessions.revoke_my_session(principal, request.session_id)
         return sessions_pb.RevokeMySessionResponse(session_ended=request.session_id == principal.session_id)
+
+    async def CreateSession(  # noqa: N802
+        self, request: sessions_pb.CreateSessionInput, context: Context
+    ) -> sessions_pb.CreateSessionResponse:
+        require_system()
+        session_id, token = await self.sessions.create_session(request)
+        return sessions_pb.CreateSessionResponse(session_id=session_id, session_token=token)
 
     async def ValidateSession(  # noqa: N802
         self, request: sessions_pb.ValidateSessionInput, context: Context

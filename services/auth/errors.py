@@ -16,6 +16,10 @@ def tenant_user_not_found() -> NotFoundError:
     return NotFoundError("tenant user not found", reason="TENANT_USER_NOT_FOUND", domain=DOMAIN)
 
 
+def tenant_user_id_taken() -> ConflictError:
+    return ConflictError("that tenant user ID is taken", reason="TENANT_USER_ID_TAKEN", domain=DOMAIN)
+
+
 def auth_connector_not_found() -> NotFoundError:
     return NotFoundError("auth connector not found", reason="AUTH_CONNECTOR_NOT_FOUND", domain=DOMAIN)
 

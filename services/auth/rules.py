@@ -42,6 +42,12 @@ def password_violation(password: str, min_length: int, field: str = "password") 
     return None
 
 
+def password_hash_violation(password_hash: str, field: str = "password_hash") -> FieldViolation | None:
+    if password_hash.startswith("$argon2id$") and len(password_hash) <= 512:
+        return None
+    return FieldViolation(field, "must be an argon2id hash")
+
+
 def connector_name_violation(name: str, field: str = "name") -> FieldViolation | None:
     if CONNECTOR_NAME.match(name):
         return None

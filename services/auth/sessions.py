@@ -114,23 +114,9 @@ class SessionService:
                 "UPDATE auth.tenant_users SET password_hash = %s WHERE tenant_user_id = %s",
                 (await self.passwords.hash(input.password), user.tenant_user_id),
             )
-        token = secrets.token_urlsafe(_TOKEN_BYTES)
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO auth.sessions (session_id, tenant_id, tenant_user_id, token_hash, user_agent,"
-                " created_at, last_seen_at, expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                (
-                    ULID().to_uuid(),
-                    user.tenant_id,
-                    user.tenant_user_id,
-                    hash_token(token),
-                    principal.user_agent,
-                    now,
-                    now,
-                    now + self.policy.ttl,
-                ),
-            )
+            _, token = await self._open_session(user, principal.user_agent, now, tx)
             updated = await tx.fetch_one(
                 f"UPDATE auth.tenant_users SET last_login_at = %s WHERE tenant_user_id = %s"
                 f" RETURNING {TENANT_USER_COLUMNS}",
@@ -140,6 +126,38 @@ class SessionService:
         await self.throttle.clear(email_key)
         assert updated is not None
         return self.users.to_tenant_user_private(updated), token
+
+    async def create_session(self, input: pb.CreateSessionInput) -> tuple[str, str]:
+        """A new session for a user who proved who they are elsewhere (signup); (session ID, token)."""
+
+        async def open_for(user: TenantUserRow) -> tuple[str, str]:
+            session_uuid, token = await self._open_session(user, input.user_agent, self.clock.now(), self.db)
+            return SessionIds.to_rich_id(session_uuid), token
+
+        return await self.users.with_tenant_user_by_tenant_user_id(
+            input.tenant_id, input.tenant_user_id, open_for, self.db
+        )
+
+    async def _open_session(
+        self, user: TenantUserRow, user_agent: str, now: datetime, executor: Executor
+    ) -> tuple[UUID, str]:
+        session_uuid = ULID().to_uuid()
+        token = secrets.token_urlsafe(_TOKEN_BYTES)
+        await executor.execute(
+            "INSERT INTO auth.sessions (session_id, tenant_id, tenant_user_id, token_hash, user_agent,"
+            " created_at, last_seen_at, expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                session_uuid,
+                user.tenant_id,
+                user.tenant_user_id,
+                hash_token(token),
+                user_agent[:512],
+                now,
+                now,
+                now + self.policy.ttl,
+            ),
+        )
+        return session_uuid, token
 
     async def validate(self, token: str) -> pb.SessionHolder:
         """Who holds `token` now. Reads the read-write pool: a revocation must hold at once."""

@@ -91,16 +91,33 @@ class TenantUserService:
             domain=errors.DOMAIN,
         )
         tenant_uuid = TenantIds.to_uuid(input.tenant_id, field="tenant_id")
+        user_uuid = (
+            TenantUserIds.to_uuid(input.tenant_user_id, field="tenant_user_id")
+            if input.tenant_user_id
+            else ULID().to_uuid()
+        )
+        if input.tenant_user_id and (
+            existing := await self._get_by_tenant_user_uuid(tenant_uuid, user_uuid, self.db)
+        ):
+            # A retry of a create that went through: the same user, not a conflict.
+            if existing.email.lower() == email.lower():
+                return self.to_tenant_user(existing)
+            raise errors.tenant_user_id_taken()
         if not await self.tenants.exists(input.tenant_id):
             raise errors.tenant_not_found()
-        connector = await self.connectors.get_password_connector(tenant_uuid, self.db)
-        collect_violations(
-            rules.password_violation(input.password, min_password_length(connector)), domain=errors.DOMAIN
-        )
+        if input.password_hash:
+            collect_violations(rules.password_hash_violation(input.password_hash), domain=errors.DOMAIN)
+            password_hash = input.password_hash
+        else:
+            connector = await self.connectors.get_password_connector(tenant_uuid, self.db)
+            collect_violations(
+                rules.password_violation(input.password, min_password_length(connector)), domain=errors.DOMAIN
+            )
         if await self.get_by_email(tenant_uuid, email, self.db) is not None:
             raise errors.email_taken(email)
-        # Hashing takes tens of milliseconds: done before the transaction, not inside it.
-        password_hash = await self.passwords.hash(input.password)
+        if not input.password_hash:
+            # Hashing takes tens of milliseconds: done before the transaction, not inside it.
+            password_hash = await self.passwords.hash(input.password)
         try:
             async with self.db.transaction() as tx:
                 await self.connectors.ensure_default_password_connector(tenant_uuid, tx)
@@ -108,7 +125,7 @@ class TenantUserService:
                     "INSERT INTO auth.tenant_users"
                     " (tenant_user_id, tenant_id, email, display_name, role, password_hash)"
                     f" VALUES (%s, %s, %s, %s, %s, %s) RETURNING {TENANT_USER_COLUMNS}",
-                    (ULID().to_uuid(), tenant_uuid, email, display_name, input.role, password_hash),
+                    (user_uuid, tenant_uuid, email, display_name, input.role, password_hash),
                     row=TenantUserRow,
                 )
         except pg_errors.UniqueViolation:
@@ -116,6 +133,18 @@ class TenantUserService:
         assert row is not None
         self.logger.info("created tenant user %s", TenantUserIds.to_rich_id(row.tenant_user_id))
         return self.to_tenant_user(row)
+
+    async def delete_tenant_user(
+        self, tenant_id: str, tenant_user_id: str, executor: Executor | None = None
+    ) -> None:
+        """Remove a user; their sessions go with them (ON DELETE CASCADE)."""
+        deleted = await (executor or self.db).execute(
+            "DELETE FROM auth.tenant_users WHERE tenant_id = %s AND tenant_user_id = %s",
+            (TenantIds.to_uuid(tenant_id), TenantUserIds.to_uuid(tenant_user_id, field="tenant_user_id")),
+        )
+        if not deleted:
+            raise errors.tenant_user_not_found()
+        self.logger.info("deleted tenant user %s", tenant_user_id)
 
     async def list_tenant_users(
         self, tenant_id: str, page: Page[pb.ListTenantUsersInput], executor: Executor | None = None

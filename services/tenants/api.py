@@ -22,6 +22,8 @@ class TenantsApi(tenants_pb2_grpc.TenantsServiceServicer):
         self, request: tenants_pb2.CreateTenantInput, context: Context
     ) -> tenants_pb2.CreateTenantResponse:
         require_system()
+        if request.tenant_id:
+            TenantIds.ensure(request.tenant_id, field="tenant_id")
         return tenants_pb2.CreateTenantResponse(tenant=await self.tenants.create_tenant(request))
 
     async def GetTenant(  # noqa: N802
@@ -50,6 +52,13 @@ class TenantsApi(tenants_pb2_grpc.TenantsServiceServicer):
         page = self.tenants.cursors.start(request, tenants_pb2.ListTenantsInput)
         tenants, next_cursor = await self.tenants.list_tenants(page)
         return tenants_pb2.ListTenantsResponse(tenants=tenants, next_cursor=next_cursor)
+
+    async def DeleteTenant(  # noqa: N802
+        self, request: tenants_pb2.DeleteTenantInput, context: Context
+    ) -> tenants_pb2.DeleteTenantResponse:
+        require_system()
+        await self.tenants.delete_tenant(TenantIds.ensure(request.tenant_id, field="tenant_id"))
+        return tenants_pb2.DeleteTenantResponse()
 
     async def UpdateTenant(  # noqa: N802
         self, request: tenants_pb2.UpdateTenantInput, context: Context

@@ -71,16 +71,22 @@ class TenantService:
             rules.slug_violation(input.slug), rules.display_name_violation(display_name), domain=DOMAIN
         )
         executor = executor or self.db
+        tenant_uuid = TenantIds.to_uuid(input.tenant_id) if input.tenant_id else ULID().to_uuid()
+        if input.tenant_id and (existing := await self._get_by_tenant_uuid(tenant_uuid, executor)):
+            # A retry of a create that went through: the same tenant, not a second one.
+            if existing.slug == input.slug:
+                return self._to_public_tenant(existing)
+            raise ConflictError("that tenant ID is taken", reason="TENANT_ID_TAKEN", domain=DOMAIN)
         await self._ensure_slug_free(input.slug, executor)
         try:
             row = await executor.fetch_one(
                 f"INSERT INTO tenants.tenants (tenant_id, slug, display_name) VALUES (%s, %s, %s)"
                 f" RETURNING {COLUMNS}",
-                (ULID().to_uuid(), input.slug, display_name),
+                (tenant_uuid, input.slug, display_name),
                 row=TenantRow,
             )
         except pg_errors.UniqueViolation:
-            # Lost a race with a create of the same slug after our check.
+            # Lost a race with a create of the same slug (or ID) after our check.
             raise _slug_taken(input.slug) from None
         assert row is not None
         self.logger.info("created tenant %s", TenantIds.to_rich_id(row.tenant_id))
@@ -126,6 +132,14 @@ class TenantService:
         if row is None:
             raise tenant_not_found()
         return self._to_public_tenant(row)
+
+    async def delete_tenant(self, tenant_id: TenantId, executor: Executor | None = None) -> None:
+        deleted = await (executor or self.db).execute(
+            "DELETE FROM tenants.tenants WHERE tenant_id = %s", (TenantIds.to_uuid(tenant_id),)
+        )
+        if not deleted:
+            raise tenant_not_found()
+        self.logger.info("deleted tenant %s", tenant_id)
 
     async def list_tenants(
         self, page: Page[tenants_pb2.ListTenantsInput], executor: Executor | None = None

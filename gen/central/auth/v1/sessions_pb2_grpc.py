@@ -60,6 +60,11 @@ class SessionsServiceStub:
                 request_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.ValidateSessionInput.SerializeToString,
                 response_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.ValidateSessionResponse.FromString,
                 _registered_method=True)
+        self.CreateSession = channel.unary_unary(
+                '/central.auth.v1.SessionsService/CreateSession',
+                request_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.CreateSessionInput.SerializeToString,
+                response_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.CreateSessionResponse.FromString,
+                _registered_method=True)
 
 
 class SessionsServiceServicer:
@@ -99,6 +104,13 @@ class SessionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateSession(self, request, context):
+        """The system only: opens a session for a user who just proved who they are (signup).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SessionsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -126,6 +138,11 @@ def add_SessionsServiceServicer_to_server(servicer, server):
                     servicer.ValidateSession,
                     request_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.ValidateSessionInput.FromString,
                     response_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.ValidateSessionResponse.SerializeToString,
+            ),
+            'CreateSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateSession,
+                    request_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.CreateSessionInput.FromString,
+                    response_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.CreateSessionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -264,6 +281,33 @@ class SessionsService:
             '/central.auth.v1.SessionsService/ValidateSession',
             central_dot_auth_dot_v1_dot_sessions__pb2.ValidateSessionInput.SerializeToString,
             central_dot_auth_dot_v1_dot_sessions__pb2.ValidateSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/central.auth.v1.SessionsService/CreateSession',
+            central_dot_auth_dot_v1_dot_sessions__pb2.CreateSessionInput.SerializeToString,
+            central_dot_auth_dot_v1_dot_sessions__pb2.CreateSessionResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -41,6 +41,8 @@ class SessionsServiceStub:
     RevokeMySession: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.RevokeMySessionInput, _sessions_pb2.RevokeMySessionResponse]
     ValidateSession: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.ValidateSessionInput, _sessions_pb2.ValidateSessionResponse]
     """For the gateway: who holds this session token, if it is valid now."""
+    CreateSession: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.CreateSessionInput, _sessions_pb2.CreateSessionResponse]
+    """The system only: opens a session for a user who just proved who they are (signup)."""
 
 @_typing.type_check_only
 class SessionsServiceAsyncStub(SessionsServiceStub):
@@ -55,6 +57,8 @@ class SessionsServiceAsyncStub(SessionsServiceStub):
     RevokeMySession: _aio.UnaryUnaryMultiCallable[_sessions_pb2.RevokeMySessionInput, _sessions_pb2.RevokeMySessionResponse]  # type: ignore[assignment]
     ValidateSession: _aio.UnaryUnaryMultiCallable[_sessions_pb2.ValidateSessionInput, _sessions_pb2.ValidateSessionResponse]  # type: ignore[assignment]
     """For the gateway: who holds this session token, if it is valid now."""
+    CreateSession: _aio.UnaryUnaryMultiCallable[_sessions_pb2.CreateSessionInput, _sessions_pb2.CreateSessionResponse]  # type: ignore[assignment]
+    """The system only: opens a session for a user who just proved who they are (signup)."""
 
 class SessionsServiceServicer(metaclass=_abc_1.ABCMeta):
     """Logins and the sessions they open."""
@@ -96,5 +100,13 @@ class SessionsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_sessions_pb2.ValidateSessionResponse, _abc.Awaitable[_sessions_pb2.ValidateSessionResponse]]:
         """For the gateway: who holds this session token, if it is valid now."""
+
+    @_abc_1.abstractmethod
+    def CreateSession(
+        self,
+        request: _sessions_pb2.CreateSessionInput,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sessions_pb2.CreateSessionResponse, _abc.Awaitable[_sessions_pb2.CreateSessionResponse]]:
+        """The system only: opens a session for a user who just proved who they are (signup)."""
 
 def add_SessionsServiceServicer_to_server(servicer: SessionsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -28,7 +28,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"central/auth/v1/tenant_users.proto\x12\x0f\x63\x65ntral.auth.v1\x1a\x1c\x63\x65ntral/api/v1/options.proto\x1a\x1c\x63\x65ntral/lists/v1/lists.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9a\x01\n\nTenantUser\x12\x16\n\x0etenant_user_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x0c\n\x04role\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xd4\x01\n\x11TenantUserPrivate\x12\x16\n\x0etenant_user_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x0c\n\x04role\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rlast_login_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"o\n\x15\x43reateTenantUserInput\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\x0c\n\x04role\x18\x04 \x01(\t\x12\x10\n\x08password\x18\x05 \x01(\t\"L\n\x18\x43reateTenantUserResponse\x12\x30\n\x0btenant_user\x18\x01 \x01(\x0b\x32\x1b.central.auth.v1.TenantUser\"?\n\x12GetTenantUserInput\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x16\n\x0etenant_user_id\x18\x02 \x01(\t\"I\n\x15GetTenantUserResponse\x12\x30\n\x0btenant_user\x18\x01 \x01(\x0b\x32\x1b.central.auth.v1.TenantUser\"`\n\x14ListTenantUsersInput\x12\x12\n\x05limit\x18\x01 \x01(\rH\x00\x88\x01\x01\x12*\n\x05order\x18\x02 \x01(\x0e\x32\x1b.central.lists.v1.ListOrderB\x08\n\x06_limit\"\x83\x01\n\x1cListTenantUsersInputOrCursor\x12\x36\n\x05input\x18\x01 \x01(\x0b\x32%.central.auth.v1.ListTenantUsersInputH\x00\x12\x10\n\x06\x63ursor\x18\x02 \x01(\tH\x00\x12\x11\n\ttenant_id\x18\x03 \x01(\tB\x06\n\x04kind\"a\n\x17ListTenantUsersResponse\x12\x31\n\x0ctenant_users\x18\x01 \x03(\x0b\x32\x1b.central.auth.v1.TenantUser\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"\x0c\n\nGetMeInput\"H\n\rGetMeResponse\x12\x37\n\x0btenant_user\x18\x01 \x01(\x0b\x32\".central.auth.v1.TenantUserPrivate2\xed\x04\n\x12TenantUsersService\x12\xa3\x01\n\x10\x43reateTenantUser\x12&.central.auth.v1.CreateTenantUserInput\x1a).central.auth.v1.CreateTenantUserResponse\"<\xc2\xf3\x18\x13\n\x0ctenant-users\x12\x03\n\x01\x01\x82\xd3\xe4\x93\x02\x1f\"\x1a/tenants/{tenant_id}/users:\x01*\x12\xa8\x01\n\rGetTenantUser\x12#.central.auth.v1.GetTenantUserInput\x1a&.central.auth.v1.GetTenantUserResponse\"J\xc2\xf3\x18\x13\n\x0ctenant-users\x12\x03\n\x01\x01\x82\xd3\xe4\x93\x02-\x12+/tenants/{tenant_id}/users/{tenant_user_id}\x12\xa5\x01\n\x0fListTenantUsers\x12-.central.auth.v1.ListTenantUsersInputOrCursor\x1a(.central.auth.v1.ListTenantUsersResponse\"9\xc2\xf3\x18\x13\n\x0ctenant-users\x12\x03\n\x01\x01\x82\xd3\xe4\x93\x02\x1c\x12\x1a/tenants/{tenant_id}/users\x12^\n\x05GetMe\x12\x1b.central.auth.v1.GetMeInput\x1a\x1e.central.auth.v1.GetMeResponse\"\x18\xc2\xf3\x18\t\n\x02me\x12\x03\n\x01\x01\x82\xd3\xe4\x93\x02\x05\x12\x03/meb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"central/auth/v1/tenant_users.proto\x12\x0f\x63\x65ntral.auth.v1\x1a\x1c\x63\x65ntral/api/v1/options.proto\x1a\x1c\x63\x65ntral/lists/v1/lists.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9a\x01\n\nTenantUser\x12\x16\n\x0etenant_user_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x0c\n\x04role\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xd4\x01\n\x11TenantUserPrivate\x12\x16\n\x0etenant_user_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x0c\n\x04role\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rlast_login_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x9e\x01\n\x15\x43reateTenantUserInput\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\x0c\n\x04role\x18\x04 \x01(\t\x12\x10\n\x08password\x18\x05 \x01(\t\x12\x16\n\x0etenant_user_id\x18\x06 \x01(\t\x12\x15\n\rpassword_hash\x18\x07 \x01(\t\"L\n\x18\x43reateTenantUserResponse\x12\x30\n\x0btenant_user\x18\x01 \x01(\x0b\x32\x1b.central.auth.v1.TenantUser\"?\n\x12GetTenantUserInput\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x16\n\x0etenant_user_id\x18\x02 \x01(\t\"I\n\x15GetTenantUserResponse\x12\x30\n\x0btenant_user\x18\x01 \x01(\x0b\x32\x1b.central.auth.v1.TenantUser\"`\n\x14ListTenantUsersInput\x12\x12\n\x05limit\x18\x01 \x01(\rH\x00\x88\x01\x01\x12*\n\x05order\x18\x02 \x01(\x0e\x32\x1b.central.lists.v1.ListOrderB\x08\n\x06_limit\"\x83\x01\n\x1cListTenantUsersInputOrCursor\x12\x36\n\x05input\x18\x01 \x01(\x0b\x32%.central.auth.v1.ListTenantUsersInputH\x00\x12\x10\n\x06\x63ursor\x18\x02 \x01(\tH\x00\x12\x11\n\ttenant_id\x18\x03 \x01(\tB\x06\n\x04kind\"a\n\x17ListTenantUsersResponse\x12\x31\n\x0ctenant_users\x18\x01 \x03(\x0b\x32\x1b.central.auth.v1.TenantUser\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"\x0c\n\nGetMeInput\"H\n\rGetMeResponse\x12\x37\n\x0btenant_user\x18\x01 \x01(\x0b\x32\".central.auth.v1.TenantUserPrivate\"B\n\x15\x44\x65leteTenantUserInput\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x16\n\x0etenant_user_id\x18\x02 \x01(\t\"\x1a\n\x18\x44\x65leteTenantUserResponse2\xd4\x05\n\x12TenantUsersService\x12\xa3\x01\n\x10\x43reateTenantUser\x12&.central.auth.v1.CreateTenantUserInput\x1a).central.auth.v1.CreateTenantUserResponse\"<\xc2\xf3\x18\x13\n\x0ctenant-users\x12\x03\n\x01\x01\x82\xd3\xe4\x93\x02\x1f\"\x1a/tenants/{tenant_id}/users:\x01*\x12\xa8\x01\n\rGetTenantUser\x12#.central.auth.v1.GetTenantUserInput\x1a&.central.auth.v1.GetTenantUserResponse\"J\xc2\xf3\x18\x13\n\x0ctenant-users\x12\x03\n\x01\x01\x82\xd3\xe4\x93\x02-\x12+/tenants/{tenant_id}/users/{tenant_user_id}\x12\xa5\x01\n\x0fListTenantUsers\x12-.central.auth.v1.ListTenantUsersInputOrCursor\x1a(.central.auth.v1.ListTenantUsersResponse\"9\xc2\xf3\x18\x13\n\x0ctenant-users\x12\x03\n\x01\x01\x82\xd3\xe4\x93\x02\x1c\x12\x1a/tenants/{tenant_id}/users\x12\x65\n\x10\x44\x65leteTenantUser\x12&.central.auth.v1.DeleteTenantUserInput\x1a).central.auth.v1.DeleteTenantUserResponse\x12^\n\x05GetMe\x12\x1b.central.auth.v1.GetMeInput\x1a\x1e.central.auth.v1.GetMeResponse\"\x18\xc2\xf3\x18\t\n\x02me\x12\x03\n\x01\x01\x82\xd3\xe4\x93\x02\x05\x12\x03/meb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -47,24 +47,28 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TENANTUSER']._serialized_end=333
   _globals['_TENANTUSERPRIVATE']._serialized_start=336
   _globals['_TENANTUSERPRIVATE']._serialized_end=548
-  _globals['_CREATETENANTUSERINPUT']._serialized_start=550
-  _globals['_CREATETENANTUSERINPUT']._serialized_end=661
-  _globals['_CREATETENANTUSERRESPONSE']._serialized_start=663
-  _globals['_CREATETENANTUSERRESPONSE']._serialized_end=739
-  _globals['_GETTENANTUSERINPUT']._serialized_start=741
-  _globals['_GETTENANTUSERINPUT']._serialized_end=804
-  _globals['_GETTENANTUSERRESPONSE']._serialized_start=806
-  _globals['_GETTENANTUSERRESPONSE']._serialized_end=879
-  _globals['_LISTTENANTUSERSINPUT']._serialized_start=881
-  _globals['_LISTTENANTUSERSINPUT']._serialized_end=977
-  _globals['_LISTTENANTUSERSINPUTORCURSOR']._serialized_start=980
-  _globals['_LISTTENANTUSERSINPUTORCURSOR']._serialized_end=1111
-  _globals['_LISTTENANTUSERSRESPONSE']._serialized_start=1113
-  _globals['_LISTTENANTUSERSRESPONSE']._serialized_end=1210
-  _globals['_GETMEINPUT']._serialized_start=1212
-  _globals['_GETMEINPUT']._serialized_end=1224
-  _globals['_GETMERESPONSE']._serialized_start=1226
-  _globals['_GETMERESPONSE']._serialized_end=1298
-  _globals['_TENANTUSERSSERVICE']._serialized_start=1301
-  _globals['_TENANTUSERSSERVICE']._serialized_end=1922
+  _globals['_CREATETENANTUSERINPUT']._serialized_start=551
+  _globals['_CREATETENANTUSERINPUT']._serialized_end=709
+  _globals['_CREATETENANTUSERRESPONSE']._serialized_start=711
+  _globals['_CREATETENANTUSERRESPONSE']._serialized_end=787
+  _globals['_GETTENANTUSERINPUT']._serialized_start=789
+  _globals['_GETTENANTUSERINPUT']._serialized_end=852
+  _globals['_GETTENANTUSERRESPONSE']._serialized_start=854
+  _globals['_GETTENANTUSERRESPONSE']._serialized_end=927
+  _globals['_LISTTENANTUSERSINPUT']._serialized_start=929
+  _globals['_LISTTENANTUSERSINPUT']._serialized_end=1025
+  _globals['_LISTTENANTUSERSINPUTORCURSOR']._serialized_start=1028
+  _globals['_LISTTENANTUSERSINPUTORCURSOR']._serialized_end=1159
+  _globals['_LISTTENANTUSERSRESPONSE']._serialized_start=1161
+  _globals['_LISTTENANTUSERSRESPONSE']._serialized_end=1258
+  _globals['_GETMEINPUT']._serialized_start=1260
+  _globals['_GETMEINPUT']._serialized_end=1272
+  _globals['_GETMERESPONSE']._serialized_start=1274
+  _globals['_GETMERESPONSE']._serialized_end=1346
+  _globals['_DELETETENANTUSERINPUT']._serialized_start=1348
+  _globals['_DELETETENANTUSERINPUT']._serialized_end=1414
+  _globals['_DELETETENANTUSERRESPONSE']._serialized_start=1416
+  _globals['_DELETETENANTUSERRESPONSE']._serialized_end=1442
+  _globals['_TENANTUSERSSERVICE']._serialized_start=1445
+  _globals['_TENANTUSERSSERVICE']._serialized_end=2169
 # @@protoc_insertion_point(module_scope)

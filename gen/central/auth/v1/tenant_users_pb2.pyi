@@ -108,12 +108,22 @@ class CreateTenantUserInput(_message.Message):
     DISPLAY_NAME_FIELD_NUMBER: _builtins.int
     ROLE_FIELD_NUMBER: _builtins.int
     PASSWORD_FIELD_NUMBER: _builtins.int
+    TENANT_USER_ID_FIELD_NUMBER: _builtins.int
+    PASSWORD_HASH_FIELD_NUMBER: _builtins.int
     tenant_id: _builtins.str
     email: _builtins.str
     display_name: _builtins.str
     role: _builtins.str
     """"admin" or "member"."""
     password: _builtins.str
+    tenant_user_id: _builtins.str
+    """Optional, for the system only: the ID to give the user, so that a retried create
+    finds its own user instead of failing on the email.
+    """
+    password_hash: _builtins.str
+    """For the system only, instead of `password`: an argon2id hash made by Central, so that
+    a workflow's history never holds a password.
+    """
     def __init__(
         self,
         *,
@@ -122,10 +132,12 @@ class CreateTenantUserInput(_message.Message):
         display_name: _builtins.str = ...,
         role: _builtins.str = ...,
         password: _builtins.str = ...,
+        tenant_user_id: _builtins.str = ...,
+        password_hash: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["display_name", b"display_name", "email", b"email", "password", b"password", "role", b"role", "tenant_id", b"tenant_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["display_name", b"display_name", "email", b"email", "password", b"password", "password_hash", b"password_hash", "role", b"role", "tenant_id", b"tenant_id", "tenant_user_id", b"tenant_user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -304,3 +316,40 @@ class GetMeResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetMeResponse: _TypeAlias = GetMeResponse  # noqa: Y015
+
+@_typing.final
+class DeleteTenantUserInput(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENANT_ID_FIELD_NUMBER: _builtins.int
+    TENANT_USER_ID_FIELD_NUMBER: _builtins.int
+    tenant_id: _builtins.str
+    tenant_user_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        tenant_id: _builtins.str = ...,
+        tenant_user_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["tenant_id", b"tenant_id", "tenant_user_id", b"tenant_user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteTenantUserInput: _TypeAlias = DeleteTenantUserInput  # noqa: Y015
+
+@_typing.final
+class DeleteTenantUserResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteTenantUserResponse: _TypeAlias = DeleteTenantUserResponse  # noqa: Y015

@@ -50,6 +50,11 @@ class TenantUsersServiceStub:
                 request_serializer=central_dot_auth_dot_v1_dot_tenant__users__pb2.ListTenantUsersInputOrCursor.SerializeToString,
                 response_deserializer=central_dot_auth_dot_v1_dot_tenant__users__pb2.ListTenantUsersResponse.FromString,
                 _registered_method=True)
+        self.DeleteTenantUser = channel.unary_unary(
+                '/central.auth.v1.TenantUsersService/DeleteTenantUser',
+                request_serializer=central_dot_auth_dot_v1_dot_tenant__users__pb2.DeleteTenantUserInput.SerializeToString,
+                response_deserializer=central_dot_auth_dot_v1_dot_tenant__users__pb2.DeleteTenantUserResponse.FromString,
+                _registered_method=True)
         self.GetMe = channel.unary_unary(
                 '/central.auth.v1.TenantUsersService/GetMe',
                 request_serializer=central_dot_auth_dot_v1_dot_tenant__users__pb2.GetMeInput.SerializeToString,
@@ -80,6 +85,13 @@ class TenantUsersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DeleteTenantUser(self, request, context):
+        """The system only: removes a user and, with it, their sessions.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetMe(self, request, context):
         """The caller, as the owner of their account sees it.
         """
@@ -104,6 +116,11 @@ def add_TenantUsersServiceServicer_to_server(servicer, server):
                     servicer.ListTenantUsers,
                     request_deserializer=central_dot_auth_dot_v1_dot_tenant__users__pb2.ListTenantUsersInputOrCursor.FromString,
                     response_serializer=central_dot_auth_dot_v1_dot_tenant__users__pb2.ListTenantUsersResponse.SerializeToString,
+            ),
+            'DeleteTenantUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteTenantUser,
+                    request_deserializer=central_dot_auth_dot_v1_dot_tenant__users__pb2.DeleteTenantUserInput.FromString,
+                    response_serializer=central_dot_auth_dot_v1_dot_tenant__users__pb2.DeleteTenantUserResponse.SerializeToString,
             ),
             'GetMe': grpc.unary_unary_rpc_method_handler(
                     servicer.GetMe,
@@ -193,6 +210,33 @@ class TenantUsersService:
             '/central.auth.v1.TenantUsersService/ListTenantUsers',
             central_dot_auth_dot_v1_dot_tenant__users__pb2.ListTenantUsersInputOrCursor.SerializeToString,
             central_dot_auth_dot_v1_dot_tenant__users__pb2.ListTenantUsersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteTenantUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/central.auth.v1.TenantUsersService/DeleteTenantUser',
+            central_dot_auth_dot_v1_dot_tenant__users__pb2.DeleteTenantUserInput.SerializeToString,
+            central_dot_auth_dot_v1_dot_tenant__users__pb2.DeleteTenantUserResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -37,6 +37,8 @@ class TenantUsersServiceStub:
     """Admins only. The tenant's first user also gets its default password connector."""
     GetTenantUser: _grpc.UnaryUnaryMultiCallable[_tenant_users_pb2.GetTenantUserInput, _tenant_users_pb2.GetTenantUserResponse]
     ListTenantUsers: _grpc.UnaryUnaryMultiCallable[_tenant_users_pb2.ListTenantUsersInputOrCursor, _tenant_users_pb2.ListTenantUsersResponse]
+    DeleteTenantUser: _grpc.UnaryUnaryMultiCallable[_tenant_users_pb2.DeleteTenantUserInput, _tenant_users_pb2.DeleteTenantUserResponse]
+    """The system only: removes a user and, with it, their sessions."""
     GetMe: _grpc.UnaryUnaryMultiCallable[_tenant_users_pb2.GetMeInput, _tenant_users_pb2.GetMeResponse]
     """The caller, as the owner of their account sees it."""
 
@@ -49,6 +51,8 @@ class TenantUsersServiceAsyncStub(TenantUsersServiceStub):
     """Admins only. The tenant's first user also gets its default password connector."""
     GetTenantUser: _aio.UnaryUnaryMultiCallable[_tenant_users_pb2.GetTenantUserInput, _tenant_users_pb2.GetTenantUserResponse]  # type: ignore[assignment]
     ListTenantUsers: _aio.UnaryUnaryMultiCallable[_tenant_users_pb2.ListTenantUsersInputOrCursor, _tenant_users_pb2.ListTenantUsersResponse]  # type: ignore[assignment]
+    DeleteTenantUser: _aio.UnaryUnaryMultiCallable[_tenant_users_pb2.DeleteTenantUserInput, _tenant_users_pb2.DeleteTenantUserResponse]  # type: ignore[assignment]
+    """The system only: removes a user and, with it, their sessions."""
     GetMe: _aio.UnaryUnaryMultiCallable[_tenant_users_pb2.GetMeInput, _tenant_users_pb2.GetMeResponse]  # type: ignore[assignment]
     """The caller, as the owner of their account sees it."""
 
@@ -76,6 +80,14 @@ class TenantUsersServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _tenant_users_pb2.ListTenantUsersInputOrCursor,
         context: _ServicerContext,
     ) -> _typing.Union[_tenant_users_pb2.ListTenantUsersResponse, _abc.Awaitable[_tenant_users_pb2.ListTenantUsersResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteTenantUser(
+        self,
+        request: _tenant_users_pb2.DeleteTenantUserInput,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tenant_users_pb2.DeleteTenantUserResponse, _abc.Awaitable[_tenant_users_pb2.DeleteTenantUserResponse]]:
+        """The system only: removes a user and, with it, their sessions."""
 
     @_abc_1.abstractmethod
     def GetMe(

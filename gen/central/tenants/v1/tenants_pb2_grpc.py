@@ -55,6 +55,11 @@ class TenantsServiceStub:
                 request_serializer=central_dot_tenants_dot_v1_dot_tenants__pb2.ListTenantsInputOrCursor.SerializeToString,
                 response_deserializer=central_dot_tenants_dot_v1_dot_tenants__pb2.ListTenantsResponse.FromString,
                 _registered_method=True)
+        self.DeleteTenant = channel.unary_unary(
+                '/central.tenants.v1.TenantsService/DeleteTenant',
+                request_serializer=central_dot_tenants_dot_v1_dot_tenants__pb2.DeleteTenantInput.SerializeToString,
+                response_deserializer=central_dot_tenants_dot_v1_dot_tenants__pb2.DeleteTenantResponse.FromString,
+                _registered_method=True)
         self.UpdateTenant = channel.unary_unary(
                 '/central.tenants.v1.TenantsService/UpdateTenant',
                 request_serializer=central_dot_tenants_dot_v1_dot_tenants__pb2.UpdateTenantInput.SerializeToString,
@@ -92,6 +97,13 @@ class TenantsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DeleteTenant(self, request, context):
+        """The system only: removes a tenant (a failed signup's compensation).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def UpdateTenant(self, request, context):
         """Admins of the tenant only.
         """
@@ -121,6 +133,11 @@ def add_TenantsServiceServicer_to_server(servicer, server):
                     servicer.ListTenants,
                     request_deserializer=central_dot_tenants_dot_v1_dot_tenants__pb2.ListTenantsInputOrCursor.FromString,
                     response_serializer=central_dot_tenants_dot_v1_dot_tenants__pb2.ListTenantsResponse.SerializeToString,
+            ),
+            'DeleteTenant': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteTenant,
+                    request_deserializer=central_dot_tenants_dot_v1_dot_tenants__pb2.DeleteTenantInput.FromString,
+                    response_serializer=central_dot_tenants_dot_v1_dot_tenants__pb2.DeleteTenantResponse.SerializeToString,
             ),
             'UpdateTenant': grpc.unary_unary_rpc_method_handler(
                     servicer.UpdateTenant,
@@ -237,6 +254,33 @@ class TenantsService:
             '/central.tenants.v1.TenantsService/ListTenants',
             central_dot_tenants_dot_v1_dot_tenants__pb2.ListTenantsInputOrCursor.SerializeToString,
             central_dot_tenants_dot_v1_dot_tenants__pb2.ListTenantsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteTenant(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/central.tenants.v1.TenantsService/DeleteTenant',
+            central_dot_tenants_dot_v1_dot_tenants__pb2.DeleteTenantInput.SerializeToString,
+            central_dot_tenants_dot_v1_dot_tenants__pb2.DeleteTenantResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -39,6 +39,8 @@ class TenantsServiceStub:
     GetTenantBySlug: _grpc.UnaryUnaryMultiCallable[_tenants_pb2.GetTenantBySlugInput, _tenants_pb2.GetTenantBySlugResponse]
     ListTenants: _grpc.UnaryUnaryMultiCallable[_tenants_pb2.ListTenantsInputOrCursor, _tenants_pb2.ListTenantsResponse]
     """Operators only."""
+    DeleteTenant: _grpc.UnaryUnaryMultiCallable[_tenants_pb2.DeleteTenantInput, _tenants_pb2.DeleteTenantResponse]
+    """The system only: removes a tenant (a failed signup's compensation)."""
     UpdateTenant: _grpc.UnaryUnaryMultiCallable[_tenants_pb2.UpdateTenantInput, _tenants_pb2.UpdateTenantResponse]
     """Admins of the tenant only."""
 
@@ -53,6 +55,8 @@ class TenantsServiceAsyncStub(TenantsServiceStub):
     GetTenantBySlug: _aio.UnaryUnaryMultiCallable[_tenants_pb2.GetTenantBySlugInput, _tenants_pb2.GetTenantBySlugResponse]  # type: ignore[assignment]
     ListTenants: _aio.UnaryUnaryMultiCallable[_tenants_pb2.ListTenantsInputOrCursor, _tenants_pb2.ListTenantsResponse]  # type: ignore[assignment]
     """Operators only."""
+    DeleteTenant: _aio.UnaryUnaryMultiCallable[_tenants_pb2.DeleteTenantInput, _tenants_pb2.DeleteTenantResponse]  # type: ignore[assignment]
+    """The system only: removes a tenant (a failed signup's compensation)."""
     UpdateTenant: _aio.UnaryUnaryMultiCallable[_tenants_pb2.UpdateTenantInput, _tenants_pb2.UpdateTenantResponse]  # type: ignore[assignment]
     """Admins of the tenant only."""
 
@@ -88,6 +92,14 @@ class TenantsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_tenants_pb2.ListTenantsResponse, _abc.Awaitable[_tenants_pb2.ListTenantsResponse]]:
         """Operators only."""
+
+    @_abc_1.abstractmethod
+    def DeleteTenant(
+        self,
+        request: _tenants_pb2.DeleteTenantInput,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tenants_pb2.DeleteTenantResponse, _abc.Awaitable[_tenants_pb2.DeleteTenantResponse]]:
+        """The system only: removes a tenant (a failed signup's compensation)."""
 
     @_abc_1.abstractmethod
     def UpdateTenant(
