@@ -23,6 +23,8 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("up", help="run the whole system on this machine")
     serve = commands.add_parser("serve", help="run one service (as a container does)")
     serve.add_argument("service", choices=["tenants", "auth", "gateway"])
+    worker = commands.add_parser("worker", help="run the Temporal worker of one task queue")
+    worker.add_argument("--queue", required=True, choices=["core", "media"])
     commands.add_parser("migrate", help="apply every service's pending migrations")
     health = commands.add_parser(
         "healthcheck", help="exit 0 when a process is ready (container health checks)"
@@ -62,6 +64,8 @@ def _run(config: Config, args: argparse.Namespace) -> Coroutine[Any, Any, int]:
             return _serve(config, args.service)
         case "migrate":
             return _migrate(config)
+        case "worker":
+            return _worker(config, args.queue)
         case "healthcheck":
             from cli.healthcheck import healthcheck
 
@@ -95,6 +99,14 @@ async def _serve(config: Config, service: str) -> int:
         from services.gateway.server import serve as serve_gateway
 
         await serve_gateway(container)
+    return 0
+
+
+async def _worker(config: Config, queue: str) -> int:
+    from worker.main import run_worker
+    from worker.queues import TaskQueue
+
+    await run_worker(Container.create(config), TaskQueue(queue))
     return 0
 
 

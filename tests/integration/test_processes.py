@@ -101,13 +101,15 @@ async def test_serve_tenants_stops_cleanly_on_sigterm(stack: Stack) -> None:
 
 @pytest.mark.timeout(90)
 async def test_up_brings_the_system_up_and_down(tmp_path: Path) -> None:
-    gateway_port, tenants_port = free_port(), free_port()
+    gateway_port, tenants_port, auth_port, temporal_port = free_port(), free_port(), free_port(), free_port()
     env = {
         k: v for k, v in os.environ.items() if k not in ("CENTRAL_DATABASE_URL", "CENTRAL_DATABASE_RO_URL")
     } | {
         "CENTRAL_HOME": str(tmp_path / "home"),
         "CENTRAL_GATEWAY_ADDR": f"127.0.0.1:{gateway_port}",
         "CENTRAL_TENANTS_ADDR": f"127.0.0.1:{tenants_port}",
+        "CENTRAL_AUTH_ADDR": f"127.0.0.1:{auth_port}",
+        "CENTRAL_TEMPORAL_ADDR": f"127.0.0.1:{temporal_port}",
     }
     process = await asyncio.create_subprocess_exec(
         CENTRAL, "up", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
@@ -127,12 +129,23 @@ async def test_up_brings_the_system_up_and_down(tmp_path: Path) -> None:
             assert ready.json() == {"ready": True}
             missing = await http.get("/tenants/by-slug/nobody-here")
             assert missing.status_code == 404
+            signed_up = await http.post(
+                "/signup",
+                json={
+                    "tenantSlug": "up-test",
+                    "tenantDisplayName": "Up",
+                    "email": "up@example.com",
+                    "password": "a long enough password",
+                    "displayName": "Up",
+                },
+            )
+            assert signed_up.status_code == 200, signed_up.text
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 30) == 0
         assert process.stdout is not None
         output = (await process.stdout.read()).decode()
-        assert "tenants | " in output
-        assert "gateway | " in output
+        for name in ("tenants", "auth", "gateway", "core"):
+            assert f"{name:<8}| " in output
         # The embedded PostgreSQL stopped with it.
         assert not (tmp_path / "home" / "postgres" / "postmaster.pid").exists()
     finally:

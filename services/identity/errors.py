@@ -1,0 +1,76 @@
+"""Domain errors across the Temporal boundary: a status travels as an ApplicationError and back.
+
+Errors that retrying cannot fix (a taken slug, invalid input) are non-retryable, so the
+workflow fails at once and its caller answers with the original gRPC status.
+"""
+
+from __future__ import annotations
+
+import grpc
+from google.rpc import error_details_pb2, status_pb2
+from temporalio.exceptions import ApplicationError
+
+from common.errors import (
+    ConflictError,
+    DomainError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnavailableError,
+    ValidationError,
+)
+
+# Codes a retry cannot change; anything else (UNAVAILABLE, DEADLINE_EXCEEDED...) is retried.
+FINAL_CODES = frozenset(
+    {
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.ALREADY_EXISTS,
+        grpc.StatusCode.NOT_FOUND,
+        grpc.StatusCode.PERMISSION_DENIED,
+        grpc.StatusCode.FAILED_PRECONDITION,
+    }
+)
+_BY_CODE: dict[str, type[DomainError]] = {
+    "ALREADY_EXISTS": ConflictError,
+    "NOT_FOUND": NotFoundError,
+    "PERMISSION_DENIED": PermissionDeniedError,
+}
+
+
+def _reason(error: grpc.aio.AioRpcError) -> tuple[str, str]:
+    for key, value in error.trailing_metadata() or ():
+        if key == "grpc-status-details-bin" and isinstance(value, bytes):
+            for detail in status_pb2.Status.FromString(value).details:
+                info = error_details_pb2.ErrorInfo()
+                if detail.Unpack(info):
+                    return info.reason, info.domain
+    return error.code().name, "central"
+
+
+def application_error(error: grpc.aio.AioRpcError) -> Exception:
+    """What an activity raises for a failed rpc: final for FINAL_CODES, retried otherwise."""
+    if error.code() not in FINAL_CODES:
+        return error
+    reason, domain = _reason(error)
+    return ApplicationError(
+        error.details() or reason,
+        {"code": error.code().name, "reason": reason, "domain": domain},
+        type=reason,
+        non_retryable=True,
+    )
+
+
+def domain_error(error: BaseException) -> DomainError:
+    """The domain error behind a failed workflow, for the gRPC caller who started it."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ApplicationError) and cause.details and isinstance(cause.details[0], dict):
+            info = cause.details[0]
+            kind = _BY_CODE.get(str(info.get("code")))
+            if kind is not None:
+                return kind(cause.message, reason=str(info.get("reason")), domain=str(info.get("domain")))
+            if info.get("code") == "INVALID_ARGUMENT":
+                return ValidationError.of("input", cause.message, reason=str(info.get("reason")))
+        cause = cause.__cause__
+    return UnavailableError(
+        "signup could not finish; try again", reason="SIGNUP_FAILED", domain="identity.central"
+    )

@@ -1,0 +1,168 @@
+"""Signup, the identity saga on Temporal: end to end, races, compensation and the dispatcher."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import Any
+
+import grpc
+import pytest
+from temporalio import activity
+from temporalio.client import WorkflowFailureError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
+from temporalio.worker import Worker
+
+from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
+from services.identity.activities.signup import CreateAdminActivityInput, CreatedAdmin, SignupActivities
+from services.identity.workflows.signup import SignupWorkflow, SignupWorkflowInput
+from tests.integration.conftest import Stack
+from tests.integration.identity import COOKIE, PASSWORD, fresh_address, new_tenant, session_token
+from worker.dispatcher import TemporalDispatcher, WorkflowQueueError
+from worker.queues import TaskQueue
+
+
+def signup_body(slug: str, **change: str) -> dict[str, str]:
+    return {
+        "tenantSlug": slug,
+        "tenantDisplayName": "Acme Inc.",
+        "email": "founder@example.com",
+        "password": PASSWORD,
+        "displayName": "Founder",
+        **change,
+    }
+
+
+async def signup(stack: Stack, body: dict[str, Any]) -> Any:
+    return await stack.http.post("/signup", json=body, headers={"x-forwarded-for": fresh_address()})
+
+
+async def get_by_slug(stack: Stack, slug: str) -> grpc.StatusCode | None:
+    stub = tenants_pb2_grpc.TenantsServiceStub(stack.channel)
+    try:
+        await stub.GetTenantBySlug(tenants_pb2.GetTenantBySlugInput(slug=slug), timeout=5)
+    except grpc.aio.AioRpcError as error:
+        return error.code()
+    return None
+
+
+async def test_signup_makes_a_tenant_its_admin_and_a_working_cookie(stack: Stack) -> None:
+    slug = f"new-{secrets.token_hex(4)}"
+    response = await signup(stack, signup_body(slug))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == {"tenant", "tenantUser"}
+    tenant, user = body["tenant"], body["tenantUser"]
+    assert (tenant["__type"], tenant["slug"], tenant["displayName"]) == ("TenantPublic", slug, "Acme Inc.")
+    assert (user["__type"], user["role"], user["email"], user["tenantId"]) == (
+        "TenantUserPrivate",
+        "admin",
+        "founder@example.com",
+        tenant["tenantId"],
+    )
+    token = session_token(response)
+    assert token not in response.text
+    cookie = {"cookie": f"{COOKIE}={token}"}
+    me = await stack.http.get("/me", headers=cookie)
+    assert me.json()["tenantUser"]["tenantUserId"] == user["tenantUserId"]
+    own = await stack.http.get(f"/tenants/{tenant['tenantId']}", headers=cookie)
+    assert own.json()["tenant"] == tenant
+    connectors = await stack.http.get(f"/tenants/{tenant['tenantId']}/auth-connectors", headers=cookie)
+    assert [c["name"] for c in connectors.json()["authConnectors"]] == ["password"]
+    described = await stack.temporal.get_workflow_handle(f"signup-{slug}").describe()
+    assert described.task_queue == "core"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"tenantSlug": "-bad-"}, "tenant_slug"),
+        ({"tenantDisplayName": " "}, "tenant_display_name"),
+        ({"email": "nope"}, "email"),
+        ({"password": "too short"}, "password"),
+        ({"displayName": ""}, "display_name"),
+    ],
+)
+async def test_bad_input_is_400_before_any_workflow_starts(
+    stack: Stack, change: dict[str, str], field: str
+) -> None:
+    slug = change.get("tenantSlug", f"bad-{secrets.token_hex(4)}")
+    response = await signup(stack, signup_body(slug, **change))
+    assert response.status_code == 400, response.text
+    [violations] = [d for d in response.json()["error"]["details"] if "fieldViolations" in d]
+    assert [v["field"] for v in violations["fieldViolations"]] == [field]
+    with pytest.raises(RPCError):
+        await stack.temporal.get_workflow_handle(f"signup-{slug}").describe()
+
+
+async def test_a_taken_slug_is_409(stack: Stack) -> None:
+    tenant = await new_tenant(stack)
+    response = await signup(stack, signup_body(tenant.slug))
+    assert response.status_code == 409, response.text
+    assert response.json()["error"]["details"][0]["reason"] == "TENANT_SLUG_TAKEN"
+
+
+async def test_twenty_concurrent_signups_of_one_slug_give_one_winner(stack: Stack) -> None:
+    slug = f"race-{secrets.token_hex(4)}"
+    responses = await asyncio.gather(
+        *(signup(stack, signup_body(slug, email=f"f{i}@example.com")) for i in range(20))
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] + [409] * 19, [r.text for r in responses if r.status_code not in (200, 409)]
+    assert await get_by_slug(stack, slug) is None
+
+
+async def test_the_dispatcher_refuses_a_workflow_on_another_queue(stack: Stack) -> None:
+    dispatcher = TemporalDispatcher(stack.temporal)
+    workflow_input = SignupWorkflowInput("x-slug", "X", "x@example.com", "X", "$argon2id$x")
+    with pytest.raises(WorkflowQueueError, match="core"):
+        await dispatcher.execute(SignupWorkflow.run, workflow_input, id="never", queue=TaskQueue.MEDIA)
+
+    async def not_a_workflow(_: object, value: str) -> str:
+        return value
+
+    with pytest.raises(WorkflowQueueError, match="not a registered workflow"):
+        await dispatcher.execute(not_a_workflow, "x", id="never")
+    with pytest.raises(RPCError):
+        await stack.temporal.get_workflow_handle("never").describe()
+
+
+class FailingAfterTheTenant(SignupActivities):
+    """The admin step fails for good, after the tenant exists."""
+
+    @activity.defn(name="signup.create_admin")
+    async def create_admin(self, input: CreateAdminActivityInput) -> CreatedAdmin:
+        raise ApplicationError("injected failure", type="INJECTED", non_retryable=True)
+
+
+async def test_a_failure_after_the_tenant_is_compensated(stack: Stack) -> None:
+    activities = FailingAfterTheTenant(stack.channel, stack.auth_channel, 5.0)
+    queue = f"compensation-{secrets.token_hex(4)}"
+    slug = f"undo-{secrets.token_hex(4)}"
+    async with Worker(
+        stack.temporal,
+        task_queue=queue,
+        workflows=[SignupWorkflow],
+        activities=[activities.create_tenant, activities.create_admin, activities.undo_signup],
+    ):
+        with pytest.raises(WorkflowFailureError) as caught:
+            # Straight to the client: the dispatcher would rightly refuse this test queue.
+            await stack.temporal.execute_workflow(
+                SignupWorkflow.run,
+                SignupWorkflowInput(
+                    slug, "Undone", "u@example.com", "U", "$argon2id$v=19$m=19456,t=2,p=1$x$y"
+                ),
+                id=f"signup-{slug}",
+                task_queue=queue,
+            )
+    assert isinstance(caught.value.cause, ApplicationError)
+    assert caught.value.cause.type == "INJECTED"
+    history = await stack.temporal.get_workflow_handle(f"signup-{slug}").fetch_history()
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    ]
+    assert scheduled == ["signup.create_tenant", "signup.create_admin", "signup.undo"]
+    assert await get_by_slug(stack, slug) == grpc.StatusCode.NOT_FOUND

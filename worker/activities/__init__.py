@@ -1,0 +1,19 @@
+"""Every activity of every domain, bound to the dependencies it needs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from common.container import Container
+from services.identity.activities.signup import SignupActivities
+
+
+def activities(container: Container) -> list[Callable[..., Any]]:
+    config = container.config
+    signup = SignupActivities(
+        container.system_channel(str(config.tenants_addr)),
+        container.system_channel(str(config.auth_addr)),
+        config.rpc_timeout_seconds,
+    )
+    return [signup.create_tenant, signup.create_admin, signup.undo_signup]

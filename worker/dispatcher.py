@@ -1,0 +1,73 @@
+"""TemporalDispatcher: the only way Central code starts a workflow.
+
+It knows the queue each workflow is registered on (worker/workflows) and refuses to start
+a workflow anywhere else, or one that no queue runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+
+from worker.queues import TaskQueue
+from worker.workflows import WORKFLOWS
+
+InputT = TypeVar("InputT")
+OutputT = TypeVar("OutputT")
+
+
+class WorkflowQueueError(Exception):
+    """A workflow was asked to run on a queue whose worker does not run it."""
+
+
+def _workflow_class(run: Callable[..., Any]) -> type:
+    owner = run.__qualname__.split(".")[0]
+    for classes in WORKFLOWS.values():
+        for cls in classes:
+            if cls.__name__ == owner and getattr(cls, run.__name__, None) is run:
+                return cls
+    raise WorkflowQueueError(f"{run.__qualname__} is not a registered workflow")
+
+
+def queue_of(run: Callable[..., Any]) -> TaskQueue:
+    cls = _workflow_class(run)
+    return next(queue for queue, classes in WORKFLOWS.items() if cls in classes)
+
+
+class TemporalDispatcher:
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def _queue(self, run: Callable[..., Any], queue: TaskQueue | None) -> TaskQueue:
+        registered = queue_of(run)
+        if queue is not None and queue is not registered:
+            raise WorkflowQueueError(f"{run.__qualname__} runs on the {registered} queue, not on {queue}")
+        return registered
+
+    async def execute(
+        self,
+        run: Callable[[Any, InputT], Awaitable[OutputT]],
+        input: InputT,
+        *,
+        id: str,
+        queue: TaskQueue | None = None,
+        execution_timeout: timedelta = timedelta(minutes=1),
+    ) -> OutputT:
+        """Start the workflow on its queue and wait for its result.
+
+        One workflow per ID at a time: a second start of a running ID fails with
+        WorkflowAlreadyStartedError; a finished ID may run again.
+        """
+        return await self.client.execute_workflow(
+            run,
+            input,
+            id=id,
+            task_queue=self._queue(run, queue),
+            execution_timeout=execution_timeout,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        )

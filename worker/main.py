@@ -1,0 +1,46 @@
+"""`central worker --queue core|media`: one Temporal worker for one task queue."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from common.container import Container
+from common.logs import get_logger
+from worker.activities import activities
+from worker.queues import TaskQueue
+from worker.temporal import connect
+from worker.workflows import WORKFLOWS
+
+# On SIGTERM the worker stops polling and gives running activities this long to finish.
+GRACEFUL_SHUTDOWN = timedelta(seconds=10)
+
+
+def build_worker(container: Container, client: Client, queue: TaskQueue) -> Worker:
+    return Worker(
+        client,
+        task_queue=queue,
+        workflows=WORKFLOWS[queue],
+        activities=activities(container),
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+    )
+
+
+async def run_worker(container: Container, queue: TaskQueue) -> None:
+    logger = get_logger(f"worker.{queue}")
+    client = await connect(container.config)
+    worker = build_worker(container, client, queue)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    logger.info("polling task queue %s at %s", queue, container.config.temporal_addr)
+    async with worker:
+        await stopping.wait()
+        logger.info("stopping: no new tasks; running activities get %s", GRACEFUL_SHUTDOWN)
+    await container.close()
+    logger.info("stopped")

@@ -1,0 +1,5 @@
+"""The identity domain's workflows, run by the core queue's worker."""
+
+from services.identity.workflows.signup import SignupWorkflow
+
+WORKFLOWS: list[type] = [SignupWorkflow]
