@@ -50,6 +50,9 @@ class Config:
     login_window_seconds: int
     login_max_failures_per_email: int
     login_max_failures_per_address: int
+    # The session cleanup schedule: how often it runs, and how long after ending a session goes.
+    session_cleanup_every_seconds: int
+    session_cleanup_after_seconds: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -75,6 +78,10 @@ class Config:
             login_window_seconds=_number(env, "CENTRAL_LOGIN_WINDOW_SECONDS", 15 * 60, int),
             login_max_failures_per_email=_number(env, "CENTRAL_LOGIN_MAX_FAILURES_PER_EMAIL", 10, int),
             login_max_failures_per_address=_number(env, "CENTRAL_LOGIN_MAX_FAILURES_PER_ADDRESS", 100, int),
+            session_cleanup_every_seconds=_number(env, "CENTRAL_SESSION_CLEANUP_EVERY_SECONDS", 3600, int),
+            session_cleanup_after_seconds=_number(
+                env, "CENTRAL_SESSION_CLEANUP_AFTER_SECONDS", 7 * 24 * 3600, int
+            ),
         )
 
 

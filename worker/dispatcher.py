@@ -10,7 +10,18 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from worker.queues import TaskQueue
@@ -47,6 +58,57 @@ class TemporalDispatcher:
         if queue is not None and queue is not registered:
             raise WorkflowQueueError(f"{run.__qualname__} runs on the {registered} queue, not on {queue}")
         return registered
+
+    async def start(
+        self,
+        run: Callable[[Any, InputT], Awaitable[OutputT]],
+        input: InputT,
+        *,
+        id: str,
+        queue: TaskQueue | None = None,
+        already_running_ok: bool = False,
+    ) -> None:
+        """Start the workflow on its queue without waiting for it.
+
+        With `already_running_ok`, a start while a workflow of that ID runs is a no-op.
+        """
+        await self.client.start_workflow(
+            run,
+            input,
+            id=id,
+            task_queue=self._queue(run, queue),
+            id_conflict_policy=(
+                WorkflowIDConflictPolicy.USE_EXISTING if already_running_ok else WorkflowIDConflictPolicy.FAIL
+            ),
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        )
+
+    async def ensure_schedule(
+        self,
+        run: Callable[[Any, InputT], Awaitable[OutputT]],
+        input: InputT,
+        *,
+        schedule_id: str,
+        every: timedelta,
+        queue: TaskQueue | None = None,
+    ) -> None:
+        """Create the schedule, or bring an existing one up to date: safe at every start-up."""
+        schedule = Schedule(
+            action=ScheduleActionStartWorkflow(
+                run, input, id=schedule_id, task_queue=self._queue(run, queue)
+            ),
+            spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
+            # A slow run is not stacked up behind: the next one waits its turn.
+            policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+        )
+        try:
+            await self.client.create_schedule(schedule_id, schedule)
+        except ScheduleAlreadyRunningError:
+
+            def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
+                return ScheduleUpdate(schedule=schedule)
+
+            await self.client.get_schedule_handle(schedule_id).update(replace)
 
     async def execute(
         self,

@@ -12,7 +12,9 @@ from temporalio.worker import Worker
 from common.container import Container
 from common.logs import get_logger
 from worker.activities import activities
+from worker.dispatcher import TemporalDispatcher
 from worker.queues import TaskQueue
+from worker.schedules import ensure_schedules
 from worker.temporal import connect
 from worker.workflows import WORKFLOWS
 
@@ -20,7 +22,9 @@ from worker.workflows import WORKFLOWS
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 
 
-def build_worker(container: Container, client: Client, queue: TaskQueue) -> Worker:
+async def start_worker(container: Container, client: Client, queue: TaskQueue) -> Worker:
+    """The queue's worker, its schedules in place; run it with `async with`."""
+    await ensure_schedules(TemporalDispatcher(client), container.config, queue)
     return Worker(
         client,
         task_queue=queue,
@@ -33,7 +37,7 @@ def build_worker(container: Container, client: Client, queue: TaskQueue) -> Work
 async def run_worker(container: Container, queue: TaskQueue) -> None:
     logger = get_logger(f"worker.{queue}")
     client = await connect(container.config)
-    worker = build_worker(container, client, queue)
+    worker = await start_worker(container, client, queue)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
@@ -13,7 +14,7 @@ from central.auth.v1 import sessions_pb2_grpc as sessions_grpc
 from central.auth.v1 import tenant_users_pb2 as users_pb
 from central.auth.v1 import tenant_users_pb2_grpc as users_grpc
 from common.authz import require_admin, require_signed_in, require_system, require_tenant
-from common.errors import PermissionDeniedError, UnauthenticatedError
+from common.errors import PermissionDeniedError, UnauthenticatedError, ValidationError
 from common.principal import Principal, PrincipalKind, current_principal
 from services.auth import errors
 from services.auth.auth_connectors import AuthConnectorService
@@ -21,7 +22,9 @@ from services.auth.db import TenantUserRow
 from services.auth.ids import AuthConnectorIds, SessionIds, TenantUserIds
 from services.auth.sessions import SessionService
 from services.auth.tenant_users import TenantUserService
+from services.identity.workflows.offboarding import OffboardingInput, OffboardingWorkflow
 from services.tenants.ids import TenantIds
+from worker.dispatcher import TemporalDispatcher
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -38,8 +41,11 @@ def _require_user() -> Principal:
 
 
 class TenantUsersApi(users_grpc.TenantUsersServiceServicer):
-    def __init__(self, users: TenantUserService) -> None:
+    def __init__(
+        self, users: TenantUserService, dispatcher: Callable[[], Awaitable[TemporalDispatcher]]
+    ) -> None:
         self.users = users
+        self.dispatcher = dispatcher
 
     async def CreateTenantUser(  # noqa: N802 - gRPC method names
         self, request: users_pb.CreateTenantUserInput, context: Context
@@ -50,6 +56,28 @@ class TenantUsersApi(users_grpc.TenantUsersServiceServicer):
                 "only the system may choose a user's ID or give a hash", reason="SYSTEM_ONLY"
             )
         return users_pb.CreateTenantUserResponse(tenant_user=await self.users.tx_create_tenant_user(request))
+
+    async def OffboardTenantUser(  # noqa: N802
+        self, request: users_pb.OffboardTenantUserInput, context: Context
+    ) -> users_pb.OffboardTenantUserResponse:
+        async def offboard(row: TenantUserRow) -> users_pb.OffboardTenantUserResponse:
+            dispatcher = await self.dispatcher()
+            offboarding = OffboardingInput(tenant_id, request.tenant_user_id)
+            # One offboarding per user at a time; asking again while it runs is no error.
+            await dispatcher.start(
+                OffboardingWorkflow.run,
+                offboarding,
+                id=f"offboard-{request.tenant_user_id}",
+                already_running_ok=True,
+            )
+            return users_pb.OffboardTenantUserResponse()
+
+        tenant_id = _tenant_id(request.tenant_id)
+        TenantUserIds.ensure(request.tenant_user_id, field="tenant_user_id")
+        require_admin(tenant_id, errors.tenant_user_not_found)
+        return await self.users.with_tenant_user_by_tenant_user_id(
+            tenant_id, request.tenant_user_id, offboard, self.users.db
+        )
 
     async def DeleteTenantUser(  # noqa: N802
         self, request: users_pb.DeleteTenantUserInput, context: Context
@@ -183,6 +211,22 @@ class SessionsApi(sessions_grpc.SessionsServiceServicer):
         SessionIds.ensure(request.session_id, field="session_id")
         await self.sessions.revoke_my_session(principal, request.session_id)
         return sessions_pb.RevokeMySessionResponse(session_ended=request.session_id == principal.session_id)
+
+    async def RevokeTenantUserSessions(  # noqa: N802
+        self, request: sessions_pb.RevokeTenantUserSessionsInput, context: Context
+    ) -> sessions_pb.RevokeTenantUserSessionsResponse:
+        require_system()
+        revoked = await self.sessions.revoke_all(request.tenant_id, request.tenant_user_id)
+        return sessions_pb.RevokeTenantUserSessionsResponse(revoked=revoked)
+
+    async def DeleteEndedSessions(  # noqa: N802
+        self, request: sessions_pb.DeleteEndedSessionsInput, context: Context
+    ) -> sessions_pb.DeleteEndedSessionsResponse:
+        require_system()
+        if not 1 <= request.batch_size <= 10_000:
+            raise ValidationError.of("batch_size", "must be between 1 and 10000")
+        deleted = await self.sessions.delete_ended(request.ended_seconds_ago, request.batch_size)
+        return sessions_pb.DeleteEndedSessionsResponse(deleted=deleted)
 
     async def CreateSession(  # noqa: N802
         self, request: sessions_pb.CreateSessionInput, context: Context

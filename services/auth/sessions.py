@@ -220,6 +220,29 @@ class SessionService:
         if not revoked:
             raise errors.session_not_found()
 
+    async def revoke_all(self, tenant_id: str, tenant_user_id: str) -> int:
+        """End every open session of a user (offboarding); a second call revokes nothing more."""
+        return await self.db.execute(
+            "UPDATE auth.sessions SET revoked_at = %s WHERE tenant_id = %s AND tenant_user_id = %s"
+            " AND revoked_at IS NULL",
+            (
+                self.clock.now(),
+                TenantIds.to_uuid(tenant_id, field="tenant_id"),
+                TenantUserIds.to_uuid(tenant_user_id, field="tenant_user_id"),
+            ),
+        )
+
+    async def delete_ended(self, ended_seconds_ago: int, batch_size: int) -> int:
+        """Delete up to `batch_size` sessions that expired, idled out or were revoked long enough ago."""
+        cutoff = self.clock.now() - timedelta(seconds=ended_seconds_ago)
+        return await self.db.execute(
+            "DELETE FROM auth.sessions WHERE session_id IN ("
+            " SELECT session_id FROM auth.sessions"
+            " WHERE expires_at < %(cutoff)s OR last_seen_at < %(idle_cutoff)s OR revoked_at < %(cutoff)s"
+            " LIMIT %(batch)s)",
+            {"cutoff": cutoff, "idle_cutoff": cutoff - self.policy.idle_timeout, "batch": batch_size},
+        )
+
     async def logout(self, principal: Principal) -> None:
         if principal.kind is PrincipalKind.USER and principal.session_id:
             await self.db.execute(

@@ -35,7 +35,7 @@ from common.temporal_dev import start_dev_server
 from services.auth.server import registrar as auth_registrar
 from services.gateway.server import build_app, uvicorn_config
 from services.tenants.server import registrar as tenants_registrar
-from worker.main import build_worker
+from worker.main import start_worker
 from worker.queues import TaskQueue
 from worker.temporal import connect
 
@@ -145,7 +145,7 @@ async def stack(base_config: Config, database_url: str, temporal_address: HostPo
     temporal = await connect(config)
     worker_container = Container.create(config)
     async with (
-        build_worker(worker_container, temporal, TaskQueue.CORE),
+        await start_worker(worker_container, temporal, TaskQueue.CORE),
         running_gateway(Container.create(config)) as gateway_url,
         httpx.AsyncClient(base_url=gateway_url) as http,
     ):

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from common.container import Container
+from services.identity.activities.accounts import AccountActivities
 from services.identity.activities.signup import SignupActivities
 
 
@@ -16,4 +17,12 @@ def activities(container: Container) -> list[Callable[..., Any]]:
         container.system_channel(str(config.auth_addr)),
         config.rpc_timeout_seconds,
     )
-    return [signup.create_tenant, signup.create_admin, signup.undo_signup]
+    accounts = AccountActivities(container.system_channel(str(config.auth_addr)), config.rpc_timeout_seconds)
+    return [
+        signup.create_tenant,
+        signup.create_admin,
+        signup.undo_signup,
+        accounts.revoke_sessions,
+        accounts.remove_user,
+        accounts.delete_ended_sessions,
+    ]

@@ -60,6 +60,16 @@ class SessionsServiceStub:
                 request_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.ValidateSessionInput.SerializeToString,
                 response_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.ValidateSessionResponse.FromString,
                 _registered_method=True)
+        self.RevokeTenantUserSessions = channel.unary_unary(
+                '/central.auth.v1.SessionsService/RevokeTenantUserSessions',
+                request_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.RevokeTenantUserSessionsInput.SerializeToString,
+                response_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.RevokeTenantUserSessionsResponse.FromString,
+                _registered_method=True)
+        self.DeleteEndedSessions = channel.unary_unary(
+                '/central.auth.v1.SessionsService/DeleteEndedSessions',
+                request_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.DeleteEndedSessionsInput.SerializeToString,
+                response_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.DeleteEndedSessionsResponse.FromString,
+                _registered_method=True)
         self.CreateSession = channel.unary_unary(
                 '/central.auth.v1.SessionsService/CreateSession',
                 request_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.CreateSessionInput.SerializeToString,
@@ -104,6 +114,20 @@ class SessionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RevokeTenantUserSessions(self, request, context):
+        """The system only: ends every session of a user (offboarding).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteEndedSessions(self, request, context):
+        """The system only: deletes, in one batch, sessions that ended more than a while ago.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateSession(self, request, context):
         """The system only: opens a session for a user who just proved who they are (signup).
         """
@@ -138,6 +162,16 @@ def add_SessionsServiceServicer_to_server(servicer, server):
                     servicer.ValidateSession,
                     request_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.ValidateSessionInput.FromString,
                     response_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.ValidateSessionResponse.SerializeToString,
+            ),
+            'RevokeTenantUserSessions': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeTenantUserSessions,
+                    request_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.RevokeTenantUserSessionsInput.FromString,
+                    response_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.RevokeTenantUserSessionsResponse.SerializeToString,
+            ),
+            'DeleteEndedSessions': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteEndedSessions,
+                    request_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.DeleteEndedSessionsInput.FromString,
+                    response_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.DeleteEndedSessionsResponse.SerializeToString,
             ),
             'CreateSession': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateSession,
@@ -281,6 +315,60 @@ class SessionsService:
             '/central.auth.v1.SessionsService/ValidateSession',
             central_dot_auth_dot_v1_dot_sessions__pb2.ValidateSessionInput.SerializeToString,
             central_dot_auth_dot_v1_dot_sessions__pb2.ValidateSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeTenantUserSessions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/central.auth.v1.SessionsService/RevokeTenantUserSessions',
+            central_dot_auth_dot_v1_dot_sessions__pb2.RevokeTenantUserSessionsInput.SerializeToString,
+            central_dot_auth_dot_v1_dot_sessions__pb2.RevokeTenantUserSessionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteEndedSessions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/central.auth.v1.SessionsService/DeleteEndedSessions',
+            central_dot_auth_dot_v1_dot_sessions__pb2.DeleteEndedSessionsInput.SerializeToString,
+            central_dot_auth_dot_v1_dot_sessions__pb2.DeleteEndedSessionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

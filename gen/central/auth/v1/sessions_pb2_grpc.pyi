@@ -41,6 +41,10 @@ class SessionsServiceStub:
     RevokeMySession: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.RevokeMySessionInput, _sessions_pb2.RevokeMySessionResponse]
     ValidateSession: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.ValidateSessionInput, _sessions_pb2.ValidateSessionResponse]
     """For the gateway: who holds this session token, if it is valid now."""
+    RevokeTenantUserSessions: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.RevokeTenantUserSessionsInput, _sessions_pb2.RevokeTenantUserSessionsResponse]
+    """The system only: ends every session of a user (offboarding)."""
+    DeleteEndedSessions: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.DeleteEndedSessionsInput, _sessions_pb2.DeleteEndedSessionsResponse]
+    """The system only: deletes, in one batch, sessions that ended more than a while ago."""
     CreateSession: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.CreateSessionInput, _sessions_pb2.CreateSessionResponse]
     """The system only: opens a session for a user who just proved who they are (signup)."""
 
@@ -57,6 +61,10 @@ class SessionsServiceAsyncStub(SessionsServiceStub):
     RevokeMySession: _aio.UnaryUnaryMultiCallable[_sessions_pb2.RevokeMySessionInput, _sessions_pb2.RevokeMySessionResponse]  # type: ignore[assignment]
     ValidateSession: _aio.UnaryUnaryMultiCallable[_sessions_pb2.ValidateSessionInput, _sessions_pb2.ValidateSessionResponse]  # type: ignore[assignment]
     """For the gateway: who holds this session token, if it is valid now."""
+    RevokeTenantUserSessions: _aio.UnaryUnaryMultiCallable[_sessions_pb2.RevokeTenantUserSessionsInput, _sessions_pb2.RevokeTenantUserSessionsResponse]  # type: ignore[assignment]
+    """The system only: ends every session of a user (offboarding)."""
+    DeleteEndedSessions: _aio.UnaryUnaryMultiCallable[_sessions_pb2.DeleteEndedSessionsInput, _sessions_pb2.DeleteEndedSessionsResponse]  # type: ignore[assignment]
+    """The system only: deletes, in one batch, sessions that ended more than a while ago."""
     CreateSession: _aio.UnaryUnaryMultiCallable[_sessions_pb2.CreateSessionInput, _sessions_pb2.CreateSessionResponse]  # type: ignore[assignment]
     """The system only: opens a session for a user who just proved who they are (signup)."""
 
@@ -100,6 +108,22 @@ class SessionsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_sessions_pb2.ValidateSessionResponse, _abc.Awaitable[_sessions_pb2.ValidateSessionResponse]]:
         """For the gateway: who holds this session token, if it is valid now."""
+
+    @_abc_1.abstractmethod
+    def RevokeTenantUserSessions(
+        self,
+        request: _sessions_pb2.RevokeTenantUserSessionsInput,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sessions_pb2.RevokeTenantUserSessionsResponse, _abc.Awaitable[_sessions_pb2.RevokeTenantUserSessionsResponse]]:
+        """The system only: ends every session of a user (offboarding)."""
+
+    @_abc_1.abstractmethod
+    def DeleteEndedSessions(
+        self,
+        request: _sessions_pb2.DeleteEndedSessionsInput,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sessions_pb2.DeleteEndedSessionsResponse, _abc.Awaitable[_sessions_pb2.DeleteEndedSessionsResponse]]:
+        """The system only: deletes, in one batch, sessions that ended more than a while ago."""
 
     @_abc_1.abstractmethod
     def CreateSession(

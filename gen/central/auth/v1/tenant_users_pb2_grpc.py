@@ -50,6 +50,11 @@ class TenantUsersServiceStub:
                 request_serializer=central_dot_auth_dot_v1_dot_tenant__users__pb2.ListTenantUsersInputOrCursor.SerializeToString,
                 response_deserializer=central_dot_auth_dot_v1_dot_tenant__users__pb2.ListTenantUsersResponse.FromString,
                 _registered_method=True)
+        self.OffboardTenantUser = channel.unary_unary(
+                '/central.auth.v1.TenantUsersService/OffboardTenantUser',
+                request_serializer=central_dot_auth_dot_v1_dot_tenant__users__pb2.OffboardTenantUserInput.SerializeToString,
+                response_deserializer=central_dot_auth_dot_v1_dot_tenant__users__pb2.OffboardTenantUserResponse.FromString,
+                _registered_method=True)
         self.DeleteTenantUser = channel.unary_unary(
                 '/central.auth.v1.TenantUsersService/DeleteTenantUser',
                 request_serializer=central_dot_auth_dot_v1_dot_tenant__users__pb2.DeleteTenantUserInput.SerializeToString,
@@ -85,6 +90,14 @@ class TenantUsersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def OffboardTenantUser(self, request, context):
+        """Admins only: offboards a user. Every session of theirs ends, then the user is removed,
+        by a workflow that finishes even across restarts.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DeleteTenantUser(self, request, context):
         """The system only: removes a user and, with it, their sessions.
         """
@@ -116,6 +129,11 @@ def add_TenantUsersServiceServicer_to_server(servicer, server):
                     servicer.ListTenantUsers,
                     request_deserializer=central_dot_auth_dot_v1_dot_tenant__users__pb2.ListTenantUsersInputOrCursor.FromString,
                     response_serializer=central_dot_auth_dot_v1_dot_tenant__users__pb2.ListTenantUsersResponse.SerializeToString,
+            ),
+            'OffboardTenantUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.OffboardTenantUser,
+                    request_deserializer=central_dot_auth_dot_v1_dot_tenant__users__pb2.OffboardTenantUserInput.FromString,
+                    response_serializer=central_dot_auth_dot_v1_dot_tenant__users__pb2.OffboardTenantUserResponse.SerializeToString,
             ),
             'DeleteTenantUser': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteTenantUser,
@@ -210,6 +228,33 @@ class TenantUsersService:
             '/central.auth.v1.TenantUsersService/ListTenantUsers',
             central_dot_auth_dot_v1_dot_tenant__users__pb2.ListTenantUsersInputOrCursor.SerializeToString,
             central_dot_auth_dot_v1_dot_tenant__users__pb2.ListTenantUsersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OffboardTenantUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/central.auth.v1.TenantUsersService/OffboardTenantUser',
+            central_dot_auth_dot_v1_dot_tenant__users__pb2.OffboardTenantUserInput.SerializeToString,
+            central_dot_auth_dot_v1_dot_tenant__users__pb2.OffboardTenantUserResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -37,6 +37,10 @@ class TenantUsersServiceStub:
     """Admins only. The tenant's first user also gets its default password connector."""
     GetTenantUser: _grpc.UnaryUnaryMultiCallable[_tenant_users_pb2.GetTenantUserInput, _tenant_users_pb2.GetTenantUserResponse]
     ListTenantUsers: _grpc.UnaryUnaryMultiCallable[_tenant_users_pb2.ListTenantUsersInputOrCursor, _tenant_users_pb2.ListTenantUsersResponse]
+    OffboardTenantUser: _grpc.UnaryUnaryMultiCallable[_tenant_users_pb2.OffboardTenantUserInput, _tenant_users_pb2.OffboardTenantUserResponse]
+    """Admins only: offboards a user. Every session of theirs ends, then the user is removed,
+    by a workflow that finishes even across restarts.
+    """
     DeleteTenantUser: _grpc.UnaryUnaryMultiCallable[_tenant_users_pb2.DeleteTenantUserInput, _tenant_users_pb2.DeleteTenantUserResponse]
     """The system only: removes a user and, with it, their sessions."""
     GetMe: _grpc.UnaryUnaryMultiCallable[_tenant_users_pb2.GetMeInput, _tenant_users_pb2.GetMeResponse]
@@ -51,6 +55,10 @@ class TenantUsersServiceAsyncStub(TenantUsersServiceStub):
     """Admins only. The tenant's first user also gets its default password connector."""
     GetTenantUser: _aio.UnaryUnaryMultiCallable[_tenant_users_pb2.GetTenantUserInput, _tenant_users_pb2.GetTenantUserResponse]  # type: ignore[assignment]
     ListTenantUsers: _aio.UnaryUnaryMultiCallable[_tenant_users_pb2.ListTenantUsersInputOrCursor, _tenant_users_pb2.ListTenantUsersResponse]  # type: ignore[assignment]
+    OffboardTenantUser: _aio.UnaryUnaryMultiCallable[_tenant_users_pb2.OffboardTenantUserInput, _tenant_users_pb2.OffboardTenantUserResponse]  # type: ignore[assignment]
+    """Admins only: offboards a user. Every session of theirs ends, then the user is removed,
+    by a workflow that finishes even across restarts.
+    """
     DeleteTenantUser: _aio.UnaryUnaryMultiCallable[_tenant_users_pb2.DeleteTenantUserInput, _tenant_users_pb2.DeleteTenantUserResponse]  # type: ignore[assignment]
     """The system only: removes a user and, with it, their sessions."""
     GetMe: _aio.UnaryUnaryMultiCallable[_tenant_users_pb2.GetMeInput, _tenant_users_pb2.GetMeResponse]  # type: ignore[assignment]
@@ -80,6 +88,16 @@ class TenantUsersServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _tenant_users_pb2.ListTenantUsersInputOrCursor,
         context: _ServicerContext,
     ) -> _typing.Union[_tenant_users_pb2.ListTenantUsersResponse, _abc.Awaitable[_tenant_users_pb2.ListTenantUsersResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def OffboardTenantUser(
+        self,
+        request: _tenant_users_pb2.OffboardTenantUserInput,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tenant_users_pb2.OffboardTenantUserResponse, _abc.Awaitable[_tenant_users_pb2.OffboardTenantUserResponse]]:
+        """Admins only: offboards a user. Every session of theirs ends, then the user is removed,
+        by a workflow that finishes even across restarts.
+        """
 
     @_abc_1.abstractmethod
     def DeleteTenantUser(

@@ -1,0 +1,100 @@
+"""Offboarding and session cleanup, on the real Temporal dev server and the real services."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from datetime import timedelta
+
+import psycopg
+
+from services.identity.workflows.offboarding import OffboardingWorkflow
+from services.identity.workflows.session_cleanup import (
+    SCHEDULE_ID,
+    SessionCleanupInput,
+    SessionCleanupWorkflow,
+)
+from tests.integration.conftest import Stack
+from tests.integration.identity import COOKIE, PASSWORD, login, session_token, signed_in
+from worker.dispatcher import TemporalDispatcher
+
+
+async def test_offboarding_ends_every_session_and_removes_the_user(stack: Stack) -> None:
+    admin = await signed_in(stack)
+    leaver = await signed_in(stack, role="member", tenant=admin.tenant)
+    second = session_token(await login(stack, admin.tenant_id, leaver.user.email, PASSWORD))
+    path = f"/tenants/{admin.tenant_id}/users/{leaver.user.tenant_user_id}"
+
+    response = await stack.http.delete(path, headers=admin.cookie)
+    assert (response.status_code, response.json()) == (200, {})
+    deadline = time.monotonic() + 10
+    cookies = [leaver.cookie, {"cookie": f"{COOKIE}={second}"}]
+    while True:
+        statuses = [(await stack.http.get("/me", headers=cookie)).status_code for cookie in cookies]
+        if statuses == [401, 401]:
+            break
+        assert time.monotonic() < deadline, "the offboarded user's sessions still work"
+        await asyncio.sleep(0.1)
+    handle = stack.temporal.get_workflow_handle_for(
+        OffboardingWorkflow.run, f"offboard-{leaver.user.tenant_user_id}"
+    )
+    result = await handle.result()
+    assert (result.revoked_sessions, result.removed) == (2, True)
+    assert (await stack.http.get(path, headers=admin.cookie)).status_code == 404
+    # Offboarding someone who is gone is a 404, not a second workflow.
+    assert (await stack.http.delete(path, headers=admin.cookie)).status_code == 404
+    assert (await stack.http.get("/me", headers=admin.cookie)).status_code == 200
+
+
+async def test_the_cleanup_schedule_exists_after_the_worker_starts(stack: Stack) -> None:
+    described = await stack.temporal.get_schedule_handle(SCHEDULE_ID).describe()
+    action = described.schedule.action
+    assert action.workflow == "SessionCleanupWorkflow"  # type: ignore[attr-defined]
+    assert action.task_queue == "core"  # type: ignore[attr-defined]
+    [interval] = described.schedule.spec.intervals
+    assert interval.every == timedelta(seconds=stack.config.session_cleanup_every_seconds)
+
+
+async def test_cleanup_deletes_only_sessions_that_ended_long_enough_ago(stack: Stack) -> None:
+    admin = await signed_in(stack)
+    tokens = [
+        session_token(await login(stack, admin.tenant_id, admin.user.email, PASSWORD)) for _ in range(4)
+    ]
+    now = stack.clock.now()
+    async with await psycopg.AsyncConnection.connect(stack.database_url, autocommit=True) as conn:
+        cursor = await conn.execute(
+            "SELECT session_id FROM auth.sessions WHERE tenant_id = ("
+            " SELECT tenant_id FROM auth.tenant_users WHERE email = %s) ORDER BY session_id",
+            (admin.user.email,),
+        )
+        ids = [row[0] for row in await cursor.fetchall()]
+        assert len(ids) == 5
+        expired_long_ago, revoked_long_ago, idle_long_ago, recently_revoked, alive = ids
+        await conn.execute(
+            "UPDATE auth.sessions SET expires_at = %s WHERE session_id = %s",
+            (now - timedelta(days=10), expired_long_ago),
+        )
+        await conn.execute(
+            "UPDATE auth.sessions SET revoked_at = %s WHERE session_id = %s",
+            (now - timedelta(days=10), revoked_long_ago),
+        )
+        await conn.execute(
+            "UPDATE auth.sessions SET last_seen_at = %s WHERE session_id = %s",
+            (now - timedelta(days=10), idle_long_ago),
+        )
+        await conn.execute(
+            "UPDATE auth.sessions SET revoked_at = %s WHERE session_id = %s",
+            (now - timedelta(minutes=5), recently_revoked),
+        )
+        result = await TemporalDispatcher(stack.temporal).execute(
+            SessionCleanupWorkflow.run,
+            # Batches of one, so that the loop over batches runs too.
+            SessionCleanupInput(ended_seconds_ago=3600, batch_size=1),
+            id=f"session-cleanup-test-{secrets.token_hex(4)}",
+        )
+        assert result.deleted >= 3
+        cursor = await conn.execute("SELECT session_id FROM auth.sessions WHERE session_id = ANY(%s)", (ids,))
+        left = {row[0] for row in await cursor.fetchall()}
+    assert left == {recently_revoked, alive}
+    assert (await stack.http.get("/me", headers={"cookie": f"{COOKIE}={tokens[-1]}"})).status_code == 200
