@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
+import sys
 from typing import Any
 
 import grpc
@@ -14,6 +16,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
+from central.auth.v1 import tenant_users_pb2, tenant_users_pb2_grpc
 from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
 from services.identity.activities.signup import CreateAdminActivityInput, CreatedAdmin, SignupActivities
 from services.identity.workflows.signup import SignupWorkflow, SignupWorkflowInput
@@ -38,7 +41,7 @@ async def signup(stack: Stack, body: dict[str, Any]) -> Any:
     return await stack.http.post("/signup", json=body, headers={"x-forwarded-for": fresh_address()})
 
 
-async def get_by_slug(stack: Stack, slug: str) -> grpc.StatusCode | None:
+async def slug_lookup_error(stack: Stack, slug: str) -> grpc.StatusCode | None:
     stub = tenants_pb2_grpc.TenantsServiceStub(stack.channel)
     try:
         await stub.GetTenantBySlug(tenants_pb2.GetTenantBySlugInput(slug=slug), timeout=5)
@@ -110,7 +113,7 @@ async def test_twenty_concurrent_signups_of_one_slug_give_one_winner(stack: Stac
     )
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200] + [409] * 19, [r.text for r in responses if r.status_code not in (200, 409)]
-    assert await get_by_slug(stack, slug) is None
+    assert await slug_lookup_error(stack, slug) is None
 
 
 async def test_the_dispatcher_refuses_a_workflow_on_another_queue(stack: Stack) -> None:
@@ -165,4 +168,55 @@ async def test_a_failure_after_the_tenant_is_compensated(stack: Stack) -> None:
         if e.HasField("activity_task_scheduled_event_attributes")
     ]
     assert scheduled == ["signup.create_tenant", "signup.create_admin", "signup.undo"]
-    assert await get_by_slug(stack, slug) == grpc.StatusCode.NOT_FOUND
+    assert await slug_lookup_error(stack, slug) == grpc.StatusCode.NOT_FOUND
+
+
+async def test_a_signup_survives_its_worker_being_killed_after_the_tenant_step(stack: Stack) -> None:
+    queue = f"durability-{secrets.token_hex(4)}"
+    slug = f"durable-{secrets.token_hex(4)}"
+    env = {
+        **os.environ,
+        "CENTRAL_HOME": str(stack.config.home),
+        "CENTRAL_TENANTS_ADDR": stack.tenants_address,
+        "CENTRAL_AUTH_ADDR": stack.auth_address,
+        "CENTRAL_TEMPORAL_ADDR": str(stack.config.temporal_addr),
+    }
+    doomed = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.integration.slow_worker", queue, env=env, stdout=asyncio.subprocess.PIPE
+    )
+    assert doomed.stdout is not None
+    try:
+        assert (await asyncio.wait_for(doomed.stdout.readline(), 30)).strip() == b"polling"
+        handle = await stack.temporal.start_workflow(
+            SignupWorkflow.run,
+            SignupWorkflowInput(
+                slug, "Durable", "d@example.com", "D", "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"
+            ),
+            id=f"signup-{slug}",
+            task_queue=queue,
+        )
+        assert (await asyncio.wait_for(doomed.stdout.readline(), 30)).strip() == b"admin step started"
+        assert await slug_lookup_error(stack, slug) is None  # the tenant step is done
+    finally:
+        doomed.kill()
+        await doomed.wait()
+
+    # A healthy worker takes over once the dead one's activity times out, and finishes.
+    activities = SignupActivities(stack.channel, stack.auth_channel, 5.0)
+    async with Worker(
+        stack.temporal,
+        task_queue=queue,
+        workflows=[SignupWorkflow],
+        activities=[activities.create_tenant, activities.create_admin, activities.undo_signup],
+    ):
+        result = await asyncio.wait_for(handle.result(), 60)
+    tenants = tenants_pb2_grpc.TenantsServiceStub(stack.channel)
+    listed = await tenants.ListTenants(
+        tenants_pb2.ListTenantsInputOrCursor(input=tenants_pb2.ListTenantsInput(limit=200)), timeout=5
+    )
+    assert [t.tenant_id for t in listed.tenants if t.slug == slug] == [result.tenant.tenant_id]
+    users = tenant_users_pb2_grpc.TenantUsersServiceStub(stack.auth_channel)
+    page = await users.ListTenantUsers(
+        tenant_users_pb2.ListTenantUsersInputOrCursor(tenant_id=result.tenant.tenant_id), timeout=5
+    )
+    assert [(u.tenant_user_id, u.role) for u in page.tenant_users] == [(result.admin.tenant_user_id, "admin")]
