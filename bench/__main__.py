@@ -7,6 +7,7 @@ this process, closed-loop. Figures vary with the machine; compare ratios within 
 - Cookie-authenticated GET /tenants/{tenantId} (gateway -> auth -> tenants), beside a
   FastAPI monolith doing the same two reads in-process under 2 uvicorn workers.
 - Password logins per second (argon2id, OWASP parameters).
+- Signups per second, each a SignupWorkflow on the core queue, with their p50 and p99.
 """
 
 from __future__ import annotations
@@ -144,6 +145,23 @@ async def main(seconds: float) -> None:
             return request
 
         rows.append((await run_load("password logins via gateway", 4, seconds, login_worker), None))
+
+        async def signup_worker() -> Callable[[], Awaitable[bool]]:
+            http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{stack.gateway_port}", timeout=30)
+
+            async def request() -> bool:
+                body = {
+                    "tenantSlug": f"s-{secrets.token_hex(6)}",
+                    "tenantDisplayName": "Signup",
+                    "email": "founder@example.com",
+                    "password": PASSWORD,
+                    "displayName": "Founder",
+                }
+                return (await http.post("/signup", json=body)).status_code == 200
+
+            return request
+
+        rows.append((await run_load("signups via gateway (Temporal saga)", 4, seconds, signup_worker), None))
         await channel.close()
         await system_channel.close()
     print_table(rows)

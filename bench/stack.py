@@ -14,7 +14,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.config import HostPort
 from common.db.embedded import embedded_database_url
+from common.temporal_dev import start_dev_server
 
 CENTRAL = str(Path(sys.executable).parent / "central")
 
@@ -49,7 +51,12 @@ async def _wait_for_port(port: int) -> None:
 async def running_processes() -> AsyncIterator[Processes]:
     with tempfile.TemporaryDirectory(prefix="central-bench-") as home:
         url = os.environ.get("CENTRAL_DATABASE_URL") or embedded_database_url(Path(home))
-        gateway_port, tenants_port, auth_port = free_port(), free_port(), free_port()
+        gateway_port, tenants_port, auth_port, temporal_port = (
+            free_port(),
+            free_port(),
+            free_port(),
+            free_port(),
+        )
         env = {
             **os.environ,
             "CENTRAL_HOME": home,
@@ -57,6 +64,7 @@ async def running_processes() -> AsyncIterator[Processes]:
             "CENTRAL_GATEWAY_ADDR": f"127.0.0.1:{gateway_port}",
             "CENTRAL_TENANTS_ADDR": f"127.0.0.1:{tenants_port}",
             "CENTRAL_AUTH_ADDR": f"127.0.0.1:{auth_port}",
+            "CENTRAL_TEMPORAL_ADDR": f"127.0.0.1:{temporal_port}",
             "CENTRAL_LOG_LEVEL": "WARNING",
             # The load comes from one address; throttling is not what is measured.
             "CENTRAL_LOGIN_MAX_FAILURES_PER_ADDRESS": "1000000",
@@ -65,9 +73,15 @@ async def running_processes() -> AsyncIterator[Processes]:
             CENTRAL, "migrate", env=env, stdout=asyncio.subprocess.DEVNULL
         )
         assert await migrate.wait() == 0
+        temporal = await start_dev_server(HostPort("127.0.0.1", temporal_port), Path(home) / "temporal.db")
         children = [
-            await asyncio.create_subprocess_exec(CENTRAL, "serve", service, env=env)
-            for service in ("tenants", "auth", "gateway")
+            await asyncio.create_subprocess_exec(CENTRAL, *command, env=env)
+            for command in (
+                ["serve", "tenants"],
+                ["serve", "auth"],
+                ["serve", "gateway"],
+                ["worker", "--queue", "core"],
+            )
         ]
         try:
             for port in (tenants_port, auth_port, gateway_port):
@@ -78,6 +92,8 @@ async def running_processes() -> AsyncIterator[Processes]:
                 child.send_signal(signal.SIGTERM)
             for child in children:
                 await child.wait()
+            temporal.terminate()
+            await temporal.wait()
 
 
 @asynccontextmanager
