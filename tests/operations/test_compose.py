@@ -25,7 +25,8 @@ def variables_central_reads() -> set[str]:
 
 
 def test_every_process_that_exists_runs_in_a_container_of_the_one_image() -> None:
-    assert {"migrate", "tenants", "auth", "gateway"} <= set(CENTRAL_SERVICES)
+    assert {"migrate", "tenants", "auth", "gateway", "worker-core"} <= set(CENTRAL_SERVICES)
+    assert {"temporal", "temporal-ui"} <= set(COMPOSE["services"])
     assert "postgres" in COMPOSE["services"]
 
 
@@ -40,7 +41,7 @@ def test_each_variable_set_is_one_central_reads(name: str) -> None:
     assert set(CENTRAL_SERVICES[name]["environment"]) <= known
 
 
-@pytest.mark.parametrize("name", sorted(set(CENTRAL_SERVICES) - {"migrate"}))
+@pytest.mark.parametrize("name", sorted(set(CENTRAL_SERVICES) - {"migrate", "worker-core"}))
 def test_each_long_running_process_has_a_health_check_that_central_knows(name: str) -> None:
     test = CENTRAL_SERVICES[name]["healthcheck"]["test"]
     assert test[:2] == ["CMD", "central"]
