@@ -86,7 +86,7 @@ def _run(config: Config, args: argparse.Namespace) -> Coroutine[Any, Any, int]:
 
 
 async def _serve(config: Config, service: str) -> int:
-    container = Container.create(config)
+    container = Container.create(config, process=service)
     if service == "tenants":
         from services.tenants.server import serve as serve_tenants
 
@@ -106,7 +106,7 @@ async def _worker(config: Config, queue: str) -> int:
     from worker.main import run_worker
     from worker.queues import TaskQueue
 
-    await run_worker(Container.create(config), TaskQueue(queue))
+    await run_worker(Container.create(config, process=f"worker-{queue}"), TaskQueue(queue))
     return 0
 
 

@@ -13,6 +13,7 @@ from common.grpc.channels import open_channel, open_system_channel
 from common.keys import derive_key, load_secret
 from common.lists import Cursors
 from common.principal import PrincipalSigner
+from common.telemetry import Telemetry
 
 
 @dataclass
@@ -21,17 +22,19 @@ class Container:
     secret: bytes
     cursors: Cursors
     signer: PrincipalSigner
+    telemetry: Telemetry
     _pools: Pools | None = None
     _channels: dict[str, grpc.aio.Channel] = field(default_factory=dict)
 
     @classmethod
-    def create(cls, config: Config) -> Container:
+    def create(cls, config: Config, process: str = "cli") -> Container:
         secret = load_secret(config.home)
         return cls(
             config=config,
             secret=secret,
             cursors=Cursors(derive_key(secret, "list-cursor")),
             signer=PrincipalSigner(derive_key(secret, "principal")),
+            telemetry=Telemetry.from_env(process),
         )
 
     def database_url(self) -> str:
@@ -48,14 +51,16 @@ class Container:
     def channel(self, address: str) -> grpc.aio.Channel:
         """The channel to `address`; each caller attaches its own principal (the gateway)."""
         if address not in self._channels:
-            self._channels[address] = open_channel(address)
+            self._channels[address] = open_channel(address, self.telemetry.grpc_client_interceptors())
         return self._channels[address]
 
     def system_channel(self, address: str) -> grpc.aio.Channel:
         """The channel to `address` whose calls are signed as the system."""
         key = f"system:{address}"
         if key not in self._channels:
-            self._channels[key] = open_system_channel(address, self.signer)
+            self._channels[key] = open_system_channel(
+                address, self.signer, self.telemetry.grpc_client_interceptors()
+            )
         return self._channels[key]
 
     async def close(self) -> None:
@@ -65,3 +70,4 @@ class Container:
         if self._pools is not None:
             await self._pools.close()
             self._pools = None
+        self.telemetry.shutdown()

@@ -36,7 +36,7 @@ async def start_worker(container: Container, client: Client, queue: TaskQueue) -
 
 async def run_worker(container: Container, queue: TaskQueue) -> None:
     logger = get_logger(f"worker.{queue}")
-    client = await connect(container.config)
+    client = await connect(container.config, container.telemetry)
     worker = await start_worker(container, client, queue)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -5,7 +5,13 @@ from __future__ import annotations
 from temporalio.client import Client
 
 from common.config import Config
+from common.telemetry import Telemetry
 
 
-async def connect(config: Config) -> Client:
-    return await Client.connect(str(config.temporal_addr), namespace=config.temporal_namespace)
+async def connect(config: Config, telemetry: Telemetry | None = None) -> Client:
+    # Client interceptors apply to workers built from the client as well.
+    return await Client.connect(
+        str(config.temporal_addr),
+        namespace=config.temporal_namespace,
+        interceptors=telemetry.temporal_interceptors() if telemetry else [],
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import grpc
@@ -45,11 +45,17 @@ class _SignAs(grpc.aio.UnaryUnaryClientInterceptor):
         return await continuation(details, request)
 
 
-def open_channel(address: str) -> grpc.aio.Channel:
+def open_channel(address: str, interceptors: Sequence[Any] = ()) -> grpc.aio.Channel:
     """A channel whose calls carry the principal each caller attaches itself (the gateway)."""
-    return grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+    return grpc.aio.insecure_channel(
+        address, options=CHANNEL_OPTIONS, interceptors=list(interceptors) or None
+    )
 
 
-def open_system_channel(address: str, signer: PrincipalSigner) -> grpc.aio.Channel:
+def open_system_channel(
+    address: str, signer: PrincipalSigner, interceptors: Sequence[Any] = ()
+) -> grpc.aio.Channel:
     """A channel whose every call is signed as the system (operator commands, services, workers)."""
-    return grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS, interceptors=[_SignAs(signer, SYSTEM)])
+    return grpc.aio.insecure_channel(
+        address, options=CHANNEL_OPTIONS, interceptors=[*interceptors, _SignAs(signer, SYSTEM)]
+    )

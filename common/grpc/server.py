@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -38,12 +39,14 @@ class RunningServer:
 Register = Callable[[grpc.aio.Server, Guard], list[str]]
 
 
-async def start_server(address: str, register: Register, signer: PrincipalSigner) -> RunningServer:
+async def start_server(
+    address: str, register: Register, signer: PrincipalSigner, interceptors: Sequence[Any] = ()
+) -> RunningServer:
     """Start a server on `address` (port 0 picks a free one) with the services `register` adds.
 
     `register` adds its servicers, each wrapped by the guard, and returns their full names.
     """
-    server = grpc.aio.server(options=SERVER_OPTIONS)
+    server = grpc.aio.server(options=SERVER_OPTIONS, interceptors=list(interceptors) or None)
     names = register(server, Guard(signer))
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -61,10 +64,11 @@ async def serve_until_signalled(
     register: Register,
     signer: PrincipalSigner,
     on_stop: Callable[[], Awaitable[None]],
+    interceptors: Sequence[Any] = (),
     grace: float = 10.0,
 ) -> None:
     logger = get_logger(name)
-    running = await start_server(address, register, signer)
+    running = await start_server(address, register, signer, interceptors)
     logger.info("serving %s on %s", ", ".join(running.service_names), address)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

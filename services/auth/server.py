@@ -71,7 +71,7 @@ async def registrar(
         nonlocal dispatcher
         if dispatcher is None:
             try:
-                dispatcher = TemporalDispatcher(await connect(config))
+                dispatcher = TemporalDispatcher(await connect(config, container.telemetry))
             except RuntimeError:
                 raise unavailable() from None
         return dispatcher
@@ -97,5 +97,10 @@ async def registrar(
 async def serve(container: Container) -> None:
     register = await registrar(container)
     await serve_until_signalled(
-        "auth", str(container.config.auth_addr), register, container.signer, container.close
+        "auth",
+        str(container.config.auth_addr),
+        register,
+        container.signer,
+        container.close,
+        container.telemetry.grpc_server_interceptors(),
     )

@@ -7,6 +7,7 @@ Encode team; it handles keep-alive, back-pressure and graceful shutdown on SIGTE
 from __future__ import annotations
 
 from importlib.metadata import version
+from typing import Any
 
 import orjson
 import uvicorn
@@ -47,7 +48,7 @@ def build_app(container: Container) -> GatewayApp:
     )
 
 
-def uvicorn_config(app: GatewayApp, host: str, port: int) -> uvicorn.Config:
+def uvicorn_config(app: Any, host: str, port: int) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         host=host,
@@ -67,5 +68,6 @@ async def serve(container: Container) -> None:
     app = build_app(container)
     logger = get_logger("gateway")
     logger.info("serving %d routes on http://%s", len(app.routes.routes), address)
-    await uvicorn.Server(uvicorn_config(app, address.host, address.port)).serve()
+    asgi = container.telemetry.wrap_asgi(app)
+    await uvicorn.Server(uvicorn_config(asgi, address.host, address.port)).serve()
     logger.info("stopped")

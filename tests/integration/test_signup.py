@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import secrets
 import sys
@@ -220,3 +221,33 @@ async def test_a_signup_survives_its_worker_being_killed_after_the_tenant_step(s
         tenant_users_pb2.ListTenantUsersInputOrCursor(tenant_id=result.tenant.tenant_id), timeout=5
     )
     assert [(u.tenant_user_id, u.role) for u in page.tenant_users] == [(result.admin.tenant_user_id, "admin")]
+
+
+async def test_no_password_token_or_cookie_reaches_a_log_line(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    slug = f"logs-{secrets.token_hex(4)}"
+    password = f"never-log-me-{secrets.token_hex(8)}"
+    signed_up = await signup(stack, signup_body(slug, password=password))
+    assert signed_up.status_code == 200
+    token = session_token(signed_up)
+    tenant_id = signed_up.json()["tenant"]["tenantId"]
+    cookie = {"cookie": f"{COOKIE}={token}"}
+    await stack.http.get("/me", headers=cookie)
+    await stack.http.post(
+        "/auth/password-login",
+        json={"tenantId": tenant_id, "email": "founder@example.com", "password": password + "x"},
+        headers={"x-forwarded-for": fresh_address()},
+    )
+    await stack.http.post("/auth/logout", headers=cookie)
+    await stack.http.get("/me", headers=cookie)
+    # Everything the processes logged; the test's own HTTP client (httpx) logs what it sends.
+    records = [r for r in caplog.records if not r.name.startswith(("httpx", "httpcore"))]
+    logged = "\n".join(f"{r.getMessage()} {r.args!r}" for r in records)
+    assert any(r.name.startswith("central") for r in records), (
+        "nothing was logged: the test would prove nothing"
+    )
+    assert password not in logged
+    assert token not in logged
+    assert COOKIE not in logged

@@ -1,0 +1,97 @@
+"""OpenTelemetry for every process, configured by the standard OTEL_* variables.
+
+OTEL_TRACES_EXPORTER is `none` unless set (`console` or `otlp`, the latter to
+OTEL_EXPORTER_OTLP_ENDPOINT); OTEL_SERVICE_NAME defaults to `central-<process>`. When
+tracing is off nothing is installed: no interceptor, no middleware, no patched driver,
+so it costs nothing on the hot path. When on, one request is one trace across the
+gateway, the services, their PostgreSQL queries, and Temporal workflows and activities.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from common.config import ConfigError
+
+_EXPORTERS = ("none", "console", "otlp")
+
+
+@dataclass
+class Telemetry:
+    enabled: bool
+    service_name: str
+    _provider: Any = field(default=None, repr=False)
+
+    @classmethod
+    def from_env(cls, process: str, env: Mapping[str, str] | None = None) -> Telemetry:
+        env = os.environ if env is None else env
+        exporter = (env.get("OTEL_TRACES_EXPORTER") or "none").strip().lower()
+        if exporter not in _EXPORTERS:
+            raise ConfigError(f"OTEL_TRACES_EXPORTER={exporter!r}: expected one of {', '.join(_EXPORTERS)}")
+        service_name = env.get("OTEL_SERVICE_NAME") or f"central-{process}"
+        if exporter == "none":
+            return cls(False, service_name)
+        return _installed(exporter, service_name)
+
+    def grpc_server_interceptors(self) -> list[Any]:
+        if not self.enabled:
+            return []
+        from opentelemetry.instrumentation.grpc import aio_server_interceptor
+
+        return [aio_server_interceptor()]  # type: ignore[no-untyped-call]
+
+    def grpc_client_interceptors(self) -> list[Any]:
+        if not self.enabled:
+            return []
+        from opentelemetry.instrumentation.grpc import aio_client_interceptors
+
+        return list(aio_client_interceptors())  # type: ignore[no-untyped-call]
+
+    def temporal_interceptors(self) -> list[Any]:
+        if not self.enabled:
+            return []
+        from temporalio.contrib.opentelemetry import TracingInterceptor
+
+        return [TracingInterceptor()]
+
+    def wrap_asgi(self, app: Any) -> Any:
+        if not self.enabled:
+            return app
+        from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+
+        return OpenTelemetryMiddleware(app)
+
+    def shutdown(self) -> None:
+        if self._provider is not None:
+            self._provider.shutdown()
+
+
+_installed_once: dict[str, Telemetry] = {}
+
+
+def _installed(exporter: str, service_name: str) -> Telemetry:
+    """Install the tracer provider and the PostgreSQL instrumentation, once per process."""
+    if exporter in _installed_once:
+        return _installed_once[exporter]
+    from opentelemetry import trace
+    from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
+    from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
+
+    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
+    if exporter == "console":
+        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
+    else:
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
+    # Before any pool opens, so that every connection's queries become spans.
+    PsycopgInstrumentor().instrument(enable_commenter=False)
+    telemetry = Telemetry(True, service_name, provider)
+    _installed_once[exporter] = telemetry
+    return telemetry
