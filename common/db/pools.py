@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import select
 from typing import Any
 
+import psycopg
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from common.db.executor import Database
+
+
+async def check_connection(conn: AsyncConnection[Any]) -> None:
+    """Before a connection is lent: is it still alive? Raises when it is not.
+
+    An idle connection has nothing to read, so a readable socket means the server closed
+    it (a restart) or sent an error: only then does the check pay a round trip. A healthy
+    connection costs one non-blocking poll, not a query per request.
+    """
+    if conn.closed or conn.broken:
+        raise psycopg.OperationalError("connection closed")
+    readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    if readable:
+        await AsyncConnectionPool.check_connection(conn)
 
 
 def _pool(url: str, name: str, max_size: int) -> AsyncConnectionPool[AsyncConnection[Any]]:
@@ -19,7 +35,10 @@ def _pool(url: str, name: str, max_size: int) -> AsyncConnectionPool[AsyncConnec
         open=False,
         # Autocommit: a lone statement commits by itself; `Database.transaction()` opens one explicitly.
         kwargs={"autocommit": True},
-        timeout=5.0,
+        check=check_connection,
+        # While the database is away, a request fails within this instead of hanging.
+        timeout=2.0,
+        reconnect_timeout=float("inf"),
     )
 
 
