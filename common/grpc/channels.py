@@ -7,6 +7,7 @@ from typing import Any
 
 import grpc
 
+from common.deadlines import bounded
 from common.principal import METADATA_KEY, SYSTEM, Principal, PrincipalSigner
 
 CHANNEL_OPTIONS = [
@@ -22,7 +23,8 @@ def principal_metadata(signer: PrincipalSigner, principal: Principal) -> tuple[t
 
 
 class _SignAs(grpc.aio.UnaryUnaryClientInterceptor):
-    """Attaches a freshly signed principal to every call of a channel."""
+    """Attaches a freshly signed principal to every call of a channel, and passes the deadline down:
+    a call made while serving an rpc gets no more time than that rpc has left."""
 
     def __init__(self, signer: PrincipalSigner, principal: Principal) -> None:
         self.signer = signer
@@ -37,7 +39,7 @@ class _SignAs(grpc.aio.UnaryUnaryClientInterceptor):
         metadata = [*(client_call_details.metadata or ()), *principal_metadata(self.signer, self.principal)]
         details = grpc.aio.ClientCallDetails(
             client_call_details.method,
-            client_call_details.timeout,
+            bounded(client_call_details.timeout),
             grpc.aio.Metadata(*metadata),
             client_call_details.credentials,
             client_call_details.wait_for_ready,

@@ -21,6 +21,7 @@ from grpc_status import rpc_status
 from psycopg import errors as pg_errors
 from psycopg_pool import PoolTimeout
 
+from common.deadlines import set_deadline
 from common.errors import DomainError
 from common.logs import get_logger
 from common.principal import METADATA_KEY, PrincipalSigner, set_current_principal
@@ -52,6 +53,7 @@ def _guarded(method: str, handler: Handler, signer: PrincipalSigner) -> Handler:
             # gives up a little early, so that psycopg can cancel its query on the server before
             # gRPC cancels the rpc's task: a second cancellation would leave the query running.
             remaining = context.time_remaining()
+            set_deadline(remaining)
             async with asyncio.timeout(None if remaining is None else max(0.0, remaining - _CLEANUP_MARGIN)):
                 return await handler(request, context)
         except DomainError as error:
