@@ -1,10 +1,14 @@
-"""`central healthcheck tenants|gateway`: exit 0 when the process at its configured address is ready.
+"""`central healthcheck tenants|auth|gateway|core|media`: exit 0 when that process is ready.
+
+Services answer grpc.health.v1, the gateway its readiness route, and a worker is ready when
+Temporal sees it polling its task queue from this host.
 
 Containers use it as their health check, so that no extra binary is needed in the image.
 """
 
 from __future__ import annotations
 
+import socket
 import urllib.error
 import urllib.request
 
@@ -37,9 +41,34 @@ def gateway_ready(config: Config, timeout: float = 2.0) -> bool:
         return False
 
 
+async def worker_ready(config: Config, queue: str) -> bool:
+    """A worker of this host polls `queue` (a worker's identity is pid@host)."""
+    from temporalio.api.enums.v1 import TaskQueueType
+    from temporalio.api.taskqueue.v1 import TaskQueue
+    from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+
+    from worker.temporal import connect
+
+    try:
+        client = await connect(config)
+        response = await client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=config.temporal_namespace,
+                task_queue=TaskQueue(name=queue),
+                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            )
+        )
+    except RuntimeError:
+        return False
+    host = socket.gethostname()
+    return any(poller.identity.endswith(f"@{host}") for poller in response.pollers)
+
+
 async def healthcheck(config: Config, target: str) -> int:
     if target == "gateway":
         ready = gateway_ready(config)
+    elif target in ("core", "media"):
+        ready = await worker_ready(config, target)
     else:
         ready = await grpc_ready(str(config.tenants_addr if target == "tenants" else config.auth_addr))
     print("ready" if ready else "not ready")

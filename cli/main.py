@@ -29,7 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     health = commands.add_parser(
         "healthcheck", help="exit 0 when a process is ready (container health checks)"
     )
-    health.add_argument("target", choices=["tenants", "auth", "gateway"])
+    health.add_argument("target", choices=["tenants", "auth", "gateway", "core", "media"])
 
     tenants = commands.add_parser("tenants", help="manage tenants").add_subparsers(
         dest="action", required=True

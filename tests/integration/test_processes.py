@@ -155,12 +155,26 @@ async def test_up_brings_the_system_up_and_down(tmp_path: Path) -> None:
 
 async def test_healthcheck_reports_ready_and_not_ready(stack: Stack) -> None:
     gateway_addr = stack.gateway_url.removeprefix("http://")
-    env = central_env(stack, CENTRAL_GATEWAY_ADDR=gateway_addr)
-    for target in ("tenants", "gateway"):
+    env = central_env(
+        stack,
+        CENTRAL_GATEWAY_ADDR=gateway_addr,
+        CENTRAL_AUTH_ADDR=stack.auth_address,
+        CENTRAL_TEMPORAL_ADDR=str(stack.config.temporal_addr),
+    )
+    for target in ("tenants", "auth", "gateway", "core"):
         ready = await run_central(env, "healthcheck", target)
         assert (ready.returncode, ready.stdout.strip()) == (0, "ready")
+    # No worker polls the media queue yet.
+    media = await run_central(env, "healthcheck", "media")
+    assert (media.returncode, media.stdout.strip()) == (1, "not ready")
     nowhere = f"127.0.0.1:{free_port()}"
-    down = central_env(stack, CENTRAL_GATEWAY_ADDR=nowhere, CENTRAL_TENANTS_ADDR=nowhere)
-    for target in ("tenants", "gateway"):
+    down = central_env(
+        stack,
+        CENTRAL_GATEWAY_ADDR=nowhere,
+        CENTRAL_TENANTS_ADDR=nowhere,
+        CENTRAL_AUTH_ADDR=nowhere,
+        CENTRAL_TEMPORAL_ADDR=nowhere,
+    )
+    for target in ("tenants", "auth", "gateway", "core"):
         not_ready = await run_central(down, "healthcheck", target)
         assert (not_ready.returncode, not_ready.stdout.strip()) == (1, "not ready")

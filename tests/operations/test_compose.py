@@ -41,7 +41,7 @@ def test_each_variable_set_is_one_central_reads(name: str) -> None:
     assert set(CENTRAL_SERVICES[name]["environment"]) <= known
 
 
-@pytest.mark.parametrize("name", sorted(set(CENTRAL_SERVICES) - {"migrate", "worker-core"}))
+@pytest.mark.parametrize("name", sorted(set(CENTRAL_SERVICES) - {"migrate"}))
 def test_each_long_running_process_has_a_health_check_that_central_knows(name: str) -> None:
     test = CENTRAL_SERVICES[name]["healthcheck"]["test"]
     assert test[:2] == ["CMD", "central"]
