@@ -1,10 +1,12 @@
 """OpenTelemetry for every process, configured by the standard OTEL_* variables.
 
-OTEL_TRACES_EXPORTER is `none` unless set (`console` or `otlp`, the latter to
-OTEL_EXPORTER_OTLP_ENDPOINT); OTEL_SERVICE_NAME defaults to `central-<process>`. When
-tracing is off nothing is installed: no interceptor, no middleware, no patched driver,
-so it costs nothing on the hot path. When on, one request is one trace across the
-gateway, the services, their PostgreSQL queries, and Temporal workflows and activities.
+OTEL_TRACES_EXPORTER and OTEL_METRICS_EXPORTER are `none` unless set (`console` or `otlp`,
+the latter to OTEL_EXPORTER_OTLP_ENDPOINT); OTEL_SERVICE_NAME defaults to
+`central-<process>`. When tracing is off nothing is installed: no interceptor, no
+middleware, no patched driver, so it costs nothing on the hot path. When on, one request
+is one trace across the gateway, the services, their PostgreSQL queries, and Temporal
+workflows and activities. Metrics (request and rpc counts and latencies by route or
+method and status, pool usage) go through OpenTelemetry's API, a no-op without a provider.
 """
 
 from __future__ import annotations
@@ -32,6 +34,13 @@ class Telemetry:
         if exporter not in _EXPORTERS:
             raise ConfigError(f"OTEL_TRACES_EXPORTER={exporter!r}: expected one of {', '.join(_EXPORTERS)}")
         service_name = env.get("OTEL_SERVICE_NAME") or f"central-{process}"
+        metrics_exporter = (env.get("OTEL_METRICS_EXPORTER") or "none").strip().lower()
+        if metrics_exporter not in _EXPORTERS:
+            raise ConfigError(
+                f"OTEL_METRICS_EXPORTER={metrics_exporter!r}: expected one of {', '.join(_EXPORTERS)}"
+            )
+        if metrics_exporter != "none":
+            _install_metrics(metrics_exporter, service_name)
         if exporter == "none":
             return cls(False, service_name)
         return _installed(exporter, service_name)
@@ -95,3 +104,32 @@ def _installed(exporter: str, service_name: str) -> Telemetry:
     telemetry = Telemetry(True, service_name, provider)
     _installed_once[exporter] = telemetry
     return telemetry
+
+
+_metrics_installed: set[str] = set()
+
+
+def _install_metrics(exporter: str, service_name: str) -> None:
+    if _metrics_installed:
+        return
+    from opentelemetry import metrics
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import (
+        ConsoleMetricExporter,
+        MetricExporter,
+        PeriodicExportingMetricReader,
+    )
+    from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+
+    metric_exporter: MetricExporter
+    if exporter == "console":
+        metric_exporter = ConsoleMetricExporter()
+    else:
+        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
+
+        metric_exporter = OTLPMetricExporter()
+    reader = PeriodicExportingMetricReader(metric_exporter)
+    metrics.set_meter_provider(
+        MeterProvider(resource=Resource.create({SERVICE_NAME: service_name}), metric_readers=[reader])
+    )
+    _metrics_installed.add(exporter)

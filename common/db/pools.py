@@ -10,6 +10,7 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from common.db.executor import Database
+from common.metrics import observe_pools
 
 
 async def check_connection(conn: AsyncConnection[Any]) -> None:
@@ -54,6 +55,7 @@ class Pools:
         await self._rw.open()
         if self._ro:
             await self._ro.open()
+        observe_pools({pool.name: pool.get_stats for pool in (self._rw, self._ro) if pool is not None})
 
     async def close(self) -> None:
         await self._rw.close()

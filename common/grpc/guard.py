@@ -10,6 +10,7 @@ services are not wrapped, so orchestrators can probe without a key.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from types import SimpleNamespace
 from typing import Any, TypeVar, cast
@@ -24,6 +25,7 @@ from psycopg_pool import PoolTimeout
 from common.deadlines import set_deadline
 from common.errors import DomainError
 from common.logs import get_logger
+from common.metrics import rpc_duration, rpc_requests
 from common.principal import METADATA_KEY, PrincipalSigner, set_current_principal
 
 logger = get_logger("grpc")
@@ -47,6 +49,16 @@ def _principal_token(context: grpc.aio.ServicerContext[Any, Any]) -> str | None:
 
 def _guarded(method: str, handler: Handler, signer: PrincipalSigner) -> Handler:
     async def guarded(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        started = time.perf_counter()
+        try:
+            response = await _served(request, context)
+        except grpc.aio.AbortError:
+            _record(method, context.code(), started)
+            raise
+        _record(method, grpc.StatusCode.OK, started)
+        return response
+
+    async def _served(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         try:
             set_current_principal(signer.verify(_principal_token(context)))
             # The caller's deadline bounds the work done for it, database included. The handler
@@ -73,6 +85,12 @@ def _guarded(method: str, handler: Handler, signer: PrincipalSigner) -> Handler:
             await context.abort(grpc.StatusCode.INTERNAL, "internal error")
 
     return guarded
+
+
+def _record(method: str, code: Any, started: float) -> None:
+    attributes = {"rpc.method": method, "rpc.status": getattr(code, "name", str(code))}
+    rpc_requests.add(1, attributes)
+    rpc_duration.record(time.perf_counter() - started, attributes)
 
 
 class Guard:

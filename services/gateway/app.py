@@ -6,6 +6,7 @@ is a handful of dictionary look-ups around the rpc.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -16,6 +17,7 @@ from google.protobuf.message import Message as ProtoMessage
 from common.errors import DomainError
 from common.grpc.channels import principal_metadata
 from common.logs import get_logger
+from common.metrics import http_duration, http_requests
 from common.principal import Principal, PrincipalKind, PrincipalSigner
 from services.gateway import errors
 from services.gateway.backends import Backend
@@ -71,7 +73,7 @@ class GatewayApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            await self._http(scope, receive, send)
+            await self._measured(scope, receive, send)
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)
 
@@ -86,7 +88,26 @@ class GatewayApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _measured(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        status = 500
+
+        async def noting_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        route = await self._http(scope, receive, noting_send)
+        attributes = {
+            "http.route": route.template.template if route else "unmatched",
+            "http.request.method": scope["method"],
+            "http.response.status_code": status,
+        }
+        http_requests.add(1, attributes)
+        http_duration.record(time.perf_counter() - started, attributes)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> Route | None:
         method: str = scope["method"]
         path: str = scope["path"]
         route: Route | None = None
@@ -94,7 +115,7 @@ class GatewayApp:
         try:
             if path == "/openapi.json" and method in ("GET", "HEAD"):
                 await _respond(send, 200, self.openapi_document)
-                return
+                return None
             route, variables_or_exists = self.routes.match(method, path)
             if route is None:
                 raise _no_route(method, path, bool(variables_or_exists))
@@ -138,6 +159,7 @@ class GatewayApp:
         except Exception:
             self.logger.exception("%s %s failed", method, path)
             await _respond(send, *errors.internal_error())
+        return route
 
     async def _principal(
         self, route: Route, token: str | None, scope: Scope, headers: dict[bytes, bytes]
