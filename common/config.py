@@ -41,6 +41,8 @@ class Config:
     # Deadline the gateway and operator commands put on each gRPC call.
     rpc_timeout_seconds: float
     db_pool_max_size: int
+    # The server-side ceiling on any one statement, whatever its caller's deadline.
+    db_statement_timeout_seconds: int
     max_body_bytes: int
     session_cookie_name: str
     session_ttl_seconds: int
@@ -70,6 +72,7 @@ class Config:
             log_format=_choice(env, "CENTRAL_LOG_FORMAT", "text", ("text", "json")),
             rpc_timeout_seconds=_number(env, "CENTRAL_RPC_TIMEOUT_SECONDS", 5.0, float),
             db_pool_max_size=_number(env, "CENTRAL_DB_POOL_MAX_SIZE", 10, int),
+            db_statement_timeout_seconds=_number(env, "CENTRAL_DB_STATEMENT_TIMEOUT_SECONDS", 30, int),
             max_body_bytes=_number(env, "CENTRAL_MAX_BODY_BYTES", 1_048_576, int),
             session_cookie_name=_cookie_name(env, "CENTRAL_SESSION_COOKIE_NAME", "__Host-central-session"),
             session_ttl_seconds=_number(env, "CENTRAL_SESSION_TTL_SECONDS", 14 * 24 * 3600, int),

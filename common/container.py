@@ -43,7 +43,10 @@ class Container:
     async def pools(self) -> Pools:
         if self._pools is None:
             url = self.database_url()
-            pools = Pools(url, self.config.database_ro_url, self.config.db_pool_max_size)
+            config = self.config
+            pools = Pools(
+                url, config.database_ro_url, config.db_pool_max_size, config.db_statement_timeout_seconds
+            )
             await pools.open()
             self._pools = pools
         return self._pools

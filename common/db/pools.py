@@ -27,7 +27,9 @@ async def check_connection(conn: AsyncConnection[Any]) -> None:
         await AsyncConnectionPool.check_connection(conn)
 
 
-def _pool(url: str, name: str, max_size: int) -> AsyncConnectionPool[AsyncConnection[Any]]:
+def _pool(
+    url: str, name: str, max_size: int, statement_timeout: int
+) -> AsyncConnectionPool[AsyncConnection[Any]]:
     return AsyncConnectionPool(
         url,
         name=name,
@@ -35,7 +37,8 @@ def _pool(url: str, name: str, max_size: int) -> AsyncConnectionPool[AsyncConnec
         max_size=max_size,
         open=False,
         # Autocommit: a lone statement commits by itself; `Database.transaction()` opens one explicitly.
-        kwargs={"autocommit": True},
+        # A statement outlives its caller's deadline only up to this server-side ceiling.
+        kwargs={"autocommit": True, "options": f"-c statement_timeout={statement_timeout * 1000}"},
         check=check_connection,
         # While the database is away, a request fails within this instead of hanging.
         timeout=2.0,
@@ -44,9 +47,9 @@ def _pool(url: str, name: str, max_size: int) -> AsyncConnectionPool[AsyncConnec
 
 
 class Pools:
-    def __init__(self, url: str, ro_url: str | None, max_size: int) -> None:
-        self._rw = _pool(url, "rw", max_size)
-        self._ro = _pool(ro_url, "ro", max_size) if ro_url and ro_url != url else None
+    def __init__(self, url: str, ro_url: str | None, max_size: int, statement_timeout: int = 30) -> None:
+        self._rw = _pool(url, "rw", max_size, statement_timeout)
+        self._ro = _pool(ro_url, "ro", max_size, statement_timeout) if ro_url and ro_url != url else None
         self.rw = Database(self._rw)
         # Without a replica, reads share the read-write pool.
         self.ro = Database(self._ro) if self._ro else self.rw

@@ -6,6 +6,7 @@ Encode team; it handles keep-alive, back-pressure and graceful shutdown on SIGTE
 
 from __future__ import annotations
 
+import signal
 from importlib.metadata import version
 from typing import Any
 
@@ -69,5 +70,9 @@ async def serve(container: Container) -> None:
     logger = get_logger("gateway")
     logger.info("serving %d routes on http://%s", len(app.routes.routes), address)
     asgi = container.telemetry.wrap_asgi(app)
+    # uvicorn drains on SIGTERM, then raises the signal again for the handler it found in
+    # place; with a no-op one there, a drained gateway exits 0 like every other process.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
     await uvicorn.Server(uvicorn_config(asgi, address.host, address.port)).serve()
     logger.info("stopped")

@@ -79,10 +79,18 @@ async def test_migrate_is_idempotent(stack: Stack) -> None:
     assert result.stdout.splitlines() == ["tenants: up to date", "auth: up to date"]
 
 
-async def test_serve_tenants_stops_cleanly_on_sigterm(stack: Stack) -> None:
+@pytest.mark.parametrize(
+    ("command", "variable"),
+    [
+        (["serve", "tenants"], "CENTRAL_TENANTS_ADDR"),
+        (["serve", "auth"], "CENTRAL_AUTH_ADDR"),
+        (["serve", "gateway"], "CENTRAL_GATEWAY_ADDR"),
+    ],
+)
+async def test_each_process_stops_cleanly_on_sigterm(stack: Stack, command: list[str], variable: str) -> None:
     port = free_port()
-    env = central_env(stack, CENTRAL_TENANTS_ADDR=f"127.0.0.1:{port}")
-    process = await asyncio.create_subprocess_exec(CENTRAL, "serve", "tenants", env=env)
+    env = central_env(stack, **{variable: f"127.0.0.1:{port}"})
+    process = await asyncio.create_subprocess_exec(CENTRAL, *command, env=env)
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -90,10 +98,12 @@ async def test_serve_tenants_stops_cleanly_on_sigterm(stack: Stack) -> None:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 break
             except OSError:
-                assert time.monotonic() < deadline, "the tenants service did not start"
+                assert time.monotonic() < deadline, f"{command} did not start"
                 await asyncio.sleep(0.1)
+        started = time.monotonic()
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 10) == 0
+        assert time.monotonic() - started < 5
     finally:
         if process.returncode is None:
             process.kill()
