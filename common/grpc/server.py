@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,10 +12,12 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from common.container import Container
 from common.grpc.guard import Guard
 from common.logs import get_logger
 from common.principal import PrincipalSigner
 
+GRACE_SECONDS = 10.0
 SERVER_OPTIONS = [
     # Two servers must never share a port silently.
     ("grpc.so_reuseport", 0),
@@ -58,24 +60,19 @@ async def start_server(
     return RunningServer(server, health_servicer, port, names)
 
 
-async def serve_until_signalled(
-    name: str,
-    address: str,
-    register: Register,
-    signer: PrincipalSigner,
-    on_stop: Callable[[], Awaitable[None]],
-    interceptors: Sequence[Any] = (),
-    grace: float = 10.0,
-) -> None:
+async def serve_until_signalled(name: str, address: str, register: Register, container: Container) -> None:
+    """Serve until SIGTERM or SIGINT, then stop gracefully and release the container's resources."""
     logger = get_logger(name)
-    running = await start_server(address, register, signer, interceptors)
+    running = await start_server(
+        address, register, container.signer, container.telemetry.grpc_server_interceptors()
+    )
     logger.info("serving %s on %s", ", ".join(running.service_names), address)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
     await stopping.wait()
-    logger.info("stopping: finishing in-flight rpcs (grace %.0fs)", grace)
-    await running.stop(grace)
-    await on_stop()
+    logger.info("stopping: finishing in-flight rpcs (grace %.0fs)", GRACE_SECONDS)
+    await running.stop(GRACE_SECONDS)
+    await container.close()
     logger.info("stopped")

@@ -96,11 +96,4 @@ async def registrar(
 
 async def serve(container: Container) -> None:
     register = await registrar(container)
-    await serve_until_signalled(
-        "auth",
-        str(container.config.auth_addr),
-        register,
-        container.signer,
-        container.close,
-        container.telemetry.grpc_server_interceptors(),
-    )
+    await serve_until_signalled("auth", str(container.config.auth_addr), register, container)

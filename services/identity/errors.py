@@ -6,6 +6,9 @@ workflow fails at once and its caller answers with the original gRPC status.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from typing import TypeVar
+
 import grpc
 from google.rpc import error_details_pb2, status_pb2
 from temporalio.exceptions import ApplicationError
@@ -18,6 +21,8 @@ from common.errors import (
     UnavailableError,
     ValidationError,
 )
+
+T = TypeVar("T")
 
 # Codes a retry cannot change; anything else (UNAVAILABLE, DEADLINE_EXCEEDED...) is retried.
 FINAL_CODES = frozenset(
@@ -57,6 +62,14 @@ def application_error(error: grpc.aio.AioRpcError) -> Exception:
         type=reason,
         non_retryable=True,
     )
+
+
+async def calling(rpc: Awaitable[T]) -> T:
+    """Await an rpc from an activity: final failures become non-retryable errors, others retry."""
+    try:
+        return await rpc
+    except grpc.aio.AioRpcError as error:
+        raise application_error(error) from error
 
 
 def domain_error(error: BaseException) -> DomainError:

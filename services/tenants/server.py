@@ -28,11 +28,4 @@ async def registrar(container: Container) -> Register:
 
 async def serve(container: Container) -> None:
     register = await registrar(container)
-    await serve_until_signalled(
-        "tenants",
-        str(container.config.tenants_addr),
-        register,
-        container.signer,
-        container.close,
-        container.telemetry.grpc_server_interceptors(),
-    )
+    await serve_until_signalled("tenants", str(container.config.tenants_addr), register, container)

@@ -8,7 +8,7 @@ import grpc
 from temporalio import activity
 
 from central.auth.v1 import sessions_pb2, sessions_pb2_grpc, tenant_users_pb2, tenant_users_pb2_grpc
-from services.identity.errors import application_error
+from services.identity.errors import application_error, calling
 
 
 @dataclass(frozen=True)
@@ -49,15 +49,14 @@ class AccountActivities:
 
     @activity.defn(name="accounts.revoke_sessions")
     async def revoke_sessions(self, input: TenantUserRef) -> RevokedSessions:
-        try:
-            response = await self.sessions.RevokeTenantUserSessions(
+        response = await calling(
+            self.sessions.RevokeTenantUserSessions(
                 sessions_pb2.RevokeTenantUserSessionsInput(
                     tenant_id=input.tenant_id, tenant_user_id=input.tenant_user_id
                 ),
                 timeout=self.deadline,
             )
-        except grpc.aio.AioRpcError as error:
-            raise application_error(error) from error
+        )
         return RevokedSessions(response.revoked)
 
     @activity.defn(name="accounts.remove_user")
@@ -77,13 +76,12 @@ class AccountActivities:
 
     @activity.defn(name="accounts.delete_ended_sessions")
     async def delete_ended_sessions(self, input: DeleteEndedSessionsActivityInput) -> DeletedSessions:
-        try:
-            response = await self.sessions.DeleteEndedSessions(
+        response = await calling(
+            self.sessions.DeleteEndedSessions(
                 sessions_pb2.DeleteEndedSessionsInput(
                     ended_seconds_ago=input.ended_seconds_ago, batch_size=input.batch_size
                 ),
                 timeout=self.deadline,
             )
-        except grpc.aio.AioRpcError as error:
-            raise application_error(error) from error
+        )
         return DeletedSessions(response.deleted)

@@ -9,7 +9,7 @@ from temporalio import activity
 
 from central.auth.v1 import tenant_users_pb2, tenant_users_pb2_grpc
 from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
-from services.identity.errors import application_error
+from services.identity.errors import calling
 
 
 @dataclass(frozen=True)
@@ -65,15 +65,14 @@ class SignupActivities:
 
     @activity.defn(name="signup.create_tenant")
     async def create_tenant(self, input: CreateTenantActivityInput) -> CreatedTenant:
-        try:
-            response = await self.tenants.CreateTenant(
+        response = await calling(
+            self.tenants.CreateTenant(
                 tenants_pb2.CreateTenantInput(
                     tenant_id=input.tenant_id, slug=input.slug, display_name=input.display_name
                 ),
                 timeout=self.deadline,
             )
-        except grpc.aio.AioRpcError as error:
-            raise application_error(error) from error
+        )
         tenant = response.tenant
         return CreatedTenant(
             tenant.tenant_id, tenant.slug, tenant.display_name, tenant.created_at.ToJsonString()
@@ -82,8 +81,8 @@ class SignupActivities:
     @activity.defn(name="signup.create_admin")
     async def create_admin(self, input: CreateAdminActivityInput) -> CreatedAdmin:
         """The tenant's first user, an admin; the default password connector comes with it."""
-        try:
-            response = await self.users.CreateTenantUser(
+        response = await calling(
+            self.users.CreateTenantUser(
                 tenant_users_pb2.CreateTenantUserInput(
                     tenant_id=input.tenant_id,
                     tenant_user_id=input.tenant_user_id,
@@ -94,8 +93,7 @@ class SignupActivities:
                 ),
                 timeout=self.deadline,
             )
-        except grpc.aio.AioRpcError as error:
-            raise application_error(error) from error
+        )
         return CreatedAdmin(response.tenant_user.tenant_user_id)
 
     @activity.defn(name="signup.undo")
