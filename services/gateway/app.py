@@ -129,15 +129,16 @@ class GatewayApp:
                     "CROSS_ORIGIN_REQUEST",
                 )
             body = await self._read_body(headers, receive)
+            # Who is calling comes first: a request without a valid session learns nothing more.
+            token = None if route.is_public else self.cookie.read(headers.get(b"cookie"))
+            cookie_sent = token is not None
+            principal = await self._principal(route, token, scope, headers)
             try:
                 request = decode_input(route, variables_or_exists, _query(scope), body)
             except TranscodeError as error:
                 raise HttpError(
                     400, grpc.StatusCode.INVALID_ARGUMENT, str(error), "INVALID_REQUEST"
                 ) from None
-            token = None if route.is_public else self.cookie.read(headers.get(b"cookie"))
-            cookie_sent = token is not None
-            principal = await self._principal(route, token, scope, headers)
             response = await self.backends[route.service.full_name].call(
                 route, request, self.rpc_timeout, principal_metadata(self.signer, principal)
             )

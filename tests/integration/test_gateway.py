@@ -175,3 +175,13 @@ async def test_openapi_document_describes_the_routes(stack: Stack) -> None:
     assert set(tenant["properties"]) == {"__type", "tenantId", "slug", "displayName", "createdAt"}
     assert tenant["properties"]["createdAt"] == {"type": "string", "format": "date-time"}
     assert document["components"]["securitySchemes"]["TenantUserCookie"]["in"] == "cookie"
+
+
+async def test_a_cookie_route_answers_401_before_looking_at_the_input(stack: Stack) -> None:
+    response = await stack.http.request(
+        "PATCH",
+        f"/tenants/{TenantIds.new()}",
+        content=b"{not json",
+        headers={"content-type": "application/json"},
+    )
+    assert_error(response, 401, "UNAUTHENTICATED", "SESSION_REQUIRED")
