@@ -116,10 +116,11 @@ class GatewayApp:
             if path == "/openapi.json" and method in ("GET", "HEAD"):
                 await _respond(send, 200, self.openapi_document)
                 return None
-            route, variables_or_exists = self.routes.match(method, path)
+            route, variables_or_allowed = self.routes.match(method, path)
             if route is None:
-                raise _no_route(method, path, bool(variables_or_exists))
-            assert isinstance(variables_or_exists, dict)
+                assert isinstance(variables_or_allowed, list)
+                raise _no_route(method, path, variables_or_allowed)
+            assert isinstance(variables_or_allowed, dict)
             headers = dict(scope["headers"])
             if is_cross_origin(method, headers, self.allowed_origins):
                 raise HttpError(
@@ -134,7 +135,7 @@ class GatewayApp:
             cookie_sent = token is not None
             principal = await self._principal(route, token, scope, headers)
             try:
-                request = decode_input(route, variables_or_exists, _query(scope), body)
+                request = decode_input(route, variables_or_allowed, _query(scope), body)
             except TranscodeError as error:
                 raise HttpError(
                     400, grpc.StatusCode.INVALID_ARGUMENT, str(error), "INVALID_REQUEST"
@@ -148,7 +149,7 @@ class GatewayApp:
                 send,
                 error.http_status,
                 error.body(),
-                self._error_headers(route, error.http_status, cookie_sent),
+                [*error.headers, *self._error_headers(route, error.http_status, cookie_sent)],
             )
         except grpc.aio.AioRpcError as error:
             status, payload = errors.from_rpc_error(error)
@@ -247,10 +248,14 @@ def _query(scope: Scope) -> list[tuple[str, str]]:
         ) from None
 
 
-def _no_route(method: str, path: str, path_exists: bool) -> HttpError:
-    if path_exists:
+def _no_route(method: str, path: str, allowed: list[str]) -> HttpError:
+    if allowed:
         return HttpError(
-            405, grpc.StatusCode.UNIMPLEMENTED, f"{method} is not allowed on {path}", "METHOD_NOT_ALLOWED"
+            405,
+            grpc.StatusCode.UNIMPLEMENTED,
+            f"{method} is not allowed on {path}",
+            "METHOD_NOT_ALLOWED",
+            [(b"allow", ", ".join(sorted(allowed)).encode())],
         )
     return HttpError(404, grpc.StatusCode.NOT_FOUND, f"no route for {method} {path}", "ROUTE_NOT_FOUND")
 

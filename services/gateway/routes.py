@@ -166,14 +166,14 @@ class RouteTable:
                     routes.append(_route(method, rule))
         return cls(routes)
 
-    def match(self, http_method: str, path: str) -> tuple[Route, dict[str, str]] | tuple[None, bool]:
-        """The route and its path variables, or None and whether the path exists under another method."""
-        path_exists = False
+    def match(self, http_method: str, path: str) -> tuple[Route, dict[str, str]] | tuple[None, list[str]]:
+        """The route and its path variables, or None and the methods the path has (for a 405)."""
+        allowed: list[str] = []
         for route in self.routes:
             variables = route.template.match(path)
             if variables is None:
                 continue
             if route.http_method == http_method:
                 return route, variables
-            path_exists = True
-        return None, path_exists
+            allowed.append(route.http_method)
+        return None, allowed

@@ -93,6 +93,12 @@ async def test_requests_the_gateway_refuses(
     assert_error(await stack.http.request(method, path), status, grpc_status, reason)
 
 
+async def test_a_wrong_method_names_the_allowed_ones(stack: Stack) -> None:
+    response = await stack.http.post("/tenants/by-slug/acme")
+    assert_error(response, 405, "UNIMPLEMENTED", "METHOD_NOT_ALLOWED")
+    assert response.headers["allow"] == "GET"
+
+
 async def test_a_body_where_none_is_taken_is_400(stack: Stack) -> None:
     response = await stack.http.request(
         "GET", "/tenants/by-slug/acme", content=b'{"slug": "x"}', headers={"content-type": "application/json"}

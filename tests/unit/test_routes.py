@@ -40,8 +40,8 @@ def test_literal_segments_win_over_variables() -> None:
     route, variables = table.match("GET", "/things/other")
     assert route is not None and route.method.name == "GetThing"
     assert variables == {"name": "other"}
-    assert table.match("POST", "/things/other") == (None, True)
-    assert table.match("GET", "/elsewhere") == (None, False)
+    assert table.match("POST", "/things/other") == (None, ["GET"])
+    assert table.match("GET", "/elsewhere") == (None, [])
 
 
 @pytest.mark.parametrize(
