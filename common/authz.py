@@ -19,6 +19,14 @@ def require_signed_in() -> Principal:
     return principal
 
 
+def require_tenant_user() -> Principal:
+    """A signed-in tenant user (not the system): what has an owner, like /me, needs one."""
+    principal = require_signed_in()
+    if principal.kind is not PrincipalKind.USER:
+        raise UnauthenticatedError("only a signed-in tenant user has this", reason="TENANT_USER_ONLY")
+    return principal
+
+
 def require_system() -> Principal:
     principal = current_principal()
     if principal.kind is not PrincipalKind.SYSTEM:

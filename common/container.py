@@ -19,7 +19,6 @@ from common.telemetry import Telemetry
 @dataclass
 class Container:
     config: Config
-    secret: bytes
     cursors: Cursors
     signer: PrincipalSigner
     telemetry: Telemetry
@@ -31,7 +30,6 @@ class Container:
         secret = load_secret(config.home)
         return cls(
             config=config,
-            secret=secret,
             cursors=Cursors(derive_key(secret, "list-cursor")),
             signer=PrincipalSigner(derive_key(secret, "principal")),
             telemetry=Telemetry.from_env(process),

@@ -13,9 +13,9 @@ from central.auth.v1 import sessions_pb2 as sessions_pb
 from central.auth.v1 import sessions_pb2_grpc as sessions_grpc
 from central.auth.v1 import tenant_users_pb2 as users_pb
 from central.auth.v1 import tenant_users_pb2_grpc as users_grpc
-from common.authz import require_admin, require_signed_in, require_system, require_tenant
-from common.errors import PermissionDeniedError, UnauthenticatedError, ValidationError
-from common.principal import Principal, PrincipalKind, current_principal
+from common.authz import require_admin, require_system, require_tenant, require_tenant_user
+from common.errors import PermissionDeniedError, ValidationError
+from common.principal import PrincipalKind, current_principal
 from services.auth import errors
 from services.auth.auth_connectors import AuthConnectorService
 from services.auth.db import TenantUserRow
@@ -31,13 +31,6 @@ Context = grpc.aio.ServicerContext[Any, Any]
 
 def _tenant_id(value: str) -> str:
     return TenantIds.ensure(value, field="tenant_id")
-
-
-def _require_user() -> Principal:
-    principal = require_signed_in()
-    if principal.kind is not PrincipalKind.USER:
-        raise UnauthenticatedError("only a signed-in tenant user has this", reason="TENANT_USER_ONLY")
-    return principal
 
 
 class TenantUsersApi(users_grpc.TenantUsersServiceServicer):
@@ -110,7 +103,7 @@ class TenantUsersApi(users_grpc.TenantUsersServiceServicer):
         async def respond(row: TenantUserRow) -> users_pb.GetMeResponse:
             return users_pb.GetMeResponse(tenant_user=self.users.to_tenant_user_private(row))
 
-        principal = _require_user()
+        principal = require_tenant_user()
         return await self.users.with_tenant_user_by_tenant_user_id(
             principal.tenant_id, principal.tenant_user_id, respond, self.users.db
         )
@@ -199,7 +192,7 @@ class SessionsApi(sessions_grpc.SessionsServiceServicer):
     async def ListMySessions(  # noqa: N802
         self, request: sessions_pb.ListMySessionsInputOrCursor, context: Context
     ) -> sessions_pb.ListMySessionsResponse:
-        principal = _require_user()
+        principal = require_tenant_user()
         page = self.sessions.cursors.start(request, sessions_pb.ListMySessionsInput)
         sessions, next_cursor = await self.sessions.list_my_sessions(principal, page)
         return sessions_pb.ListMySessionsResponse(sessions=sessions, next_cursor=next_cursor)
@@ -207,7 +200,7 @@ class SessionsApi(sessions_grpc.SessionsServiceServicer):
     async def RevokeMySession(  # noqa: N802
         self, request: sessions_pb.RevokeMySessionInput, context: Context
     ) -> sessions_pb.RevokeMySessionResponse:
-        principal = _require_user()
+        principal = require_tenant_user()
         SessionIds.ensure(request.session_id, field="session_id")
         await self.sessions.revoke_my_session(principal, request.session_id)
         return sessions_pb.RevokeMySessionResponse(session_ended=request.session_id == principal.session_id)

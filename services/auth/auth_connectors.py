@@ -56,11 +56,15 @@ class AuthConnectorService:
             raise errors.auth_connector_not_found()
         return await fn(row)
 
-    async def get_by_auth_connector_id(self, tenant_id: str, auth_connector_id: str) -> pb.AuthConnector:
+    async def get_by_auth_connector_id(
+        self, tenant_id: str, auth_connector_id: str, executor: Executor | None = None
+    ) -> pb.AuthConnector:
         async def public(row: AuthConnectorRow) -> pb.AuthConnector:
             return self._to_auth_connector(row)
 
-        return await self.with_auth_connector_by_auth_connector_id(tenant_id, auth_connector_id, public)
+        return await self.with_auth_connector_by_auth_connector_id(
+            tenant_id, auth_connector_id, public, executor
+        )
 
     async def get_password_connector(
         self, tenant_uuid: UUID, executor: Executor | None = None
@@ -152,8 +156,10 @@ class AuthConnectorService:
         next_cursor = self.cursors.next_cursor(page, [c.auth_connector_id for c in connectors])
         return connectors[: page.limit], next_cursor
 
-    async def list_login_options(self, tenant_id: str) -> list[pb.AuthConnectorPublic]:
-        rows = await self.db_ro.fetch_all(
+    async def list_login_options(
+        self, tenant_id: str, executor: Executor | None = None
+    ) -> list[pb.AuthConnectorPublic]:
+        rows = await (executor or self.db_ro).fetch_all(
             f"SELECT {AUTH_CONNECTOR_COLUMNS} FROM auth.auth_connectors WHERE tenant_id = %s AND enabled"
             " ORDER BY auth_connector_id",
             (TenantIds.to_uuid(tenant_id),),

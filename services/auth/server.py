@@ -26,7 +26,8 @@ from services.auth.sessions import SessionPolicy, SessionService
 from services.auth.tenant_users import TenantUserService
 from services.auth.tenants_directory import TenantsDirectory
 from services.auth.throttle import LoginThrottle
-from services.identity.api import SignupApi, unavailable
+from services.identity.api import SignupApi
+from services.identity.errors import temporal_unavailable
 from worker.dispatcher import TemporalDispatcher
 from worker.temporal import connect
 
@@ -73,7 +74,7 @@ async def registrar(
             try:
                 dispatcher = TemporalDispatcher(await connect(config, container.telemetry))
             except RuntimeError:
-                raise unavailable() from None
+                raise temporal_unavailable() from None
         return dispatcher
 
     signup = SignupApi(connected_dispatcher, passwords, users, sessions)

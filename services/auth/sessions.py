@@ -127,16 +127,26 @@ class SessionService:
         assert updated is not None
         return self.users.to_tenant_user_private(updated), token
 
-    async def create_session(self, input: pb.CreateSessionInput) -> tuple[str, str]:
-        """A new session for a user who proved who they are elsewhere (signup); (session ID, token)."""
+    async def create_session(
+        self, input: pb.CreateSessionInput, executor: Executor | None = None
+    ) -> tuple[str, str]:
+        """A new session for a user who proved who they are elsewhere; (session ID, token)."""
 
         async def open_for(user: TenantUserRow) -> tuple[str, str]:
-            session_uuid, token = await self._open_session(user, input.user_agent, self.clock.now(), self.db)
-            return SessionIds.to_rich_id(session_uuid), token
+            return await self.open_for(user, input.user_agent, executor)
 
         return await self.users.with_tenant_user_by_tenant_user_id(
-            input.tenant_id, input.tenant_user_id, open_for, self.db
+            input.tenant_id, input.tenant_user_id, open_for, executor or self.db
         )
+
+    async def open_for(
+        self, user: TenantUserRow, user_agent: str, executor: Executor | None = None
+    ) -> tuple[str, str]:
+        """A new session for `user`, already read; (session ID, token)."""
+        session_uuid, token = await self._open_session(
+            user, user_agent, self.clock.now(), executor or self.db
+        )
+        return SessionIds.to_rich_id(session_uuid), token
 
     async def _open_session(
         self, user: TenantUserRow, user_agent: str, now: datetime, executor: Executor
@@ -159,12 +169,13 @@ class SessionService:
         )
         return session_uuid, token
 
-    async def validate(self, token: str) -> pb.SessionHolder:
+    async def validate(self, token: str, executor: Executor | None = None) -> pb.SessionHolder:
         """Who holds `token` now. Reads the read-write pool: a revocation must hold at once."""
         if not 20 <= len(token) <= 100:
             raise errors.invalid_session()
         now = self.clock.now()
-        session = await self.db.fetch_one(
+        executor = executor or self.db
+        session = await executor.fetch_one(
             "SELECT s.session_id, s.tenant_id, s.tenant_user_id, u.role, s.last_seen_at"
             " FROM auth.sessions s JOIN auth.tenant_users u USING (tenant_user_id)"
             " WHERE s.token_hash = %s AND s.revoked_at IS NULL AND s.expires_at > %s AND s.last_seen_at > %s",
@@ -174,7 +185,7 @@ class SessionService:
         if session is None:
             raise errors.invalid_session()
         if now - session.last_seen_at >= LAST_SEEN_RESOLUTION:
-            await self.db.execute(
+            await executor.execute(
                 "UPDATE auth.sessions SET last_seen_at = %s WHERE session_id = %s", (now, session.session_id)
             )
         return pb.SessionHolder(
@@ -207,8 +218,10 @@ class SessionService:
         next_cursor = self.cursors.next_cursor(page, [s.session_id for s in sessions])
         return sessions[: page.limit], next_cursor
 
-    async def revoke_my_session(self, principal: Principal, session_id: str) -> None:
-        revoked = await self.db.execute(
+    async def revoke_my_session(
+        self, principal: Principal, session_id: str, executor: Executor | None = None
+    ) -> None:
+        revoked = await (executor or self.db).execute(
             "UPDATE auth.sessions SET revoked_at = %s"
             " WHERE session_id = %s AND tenant_user_id = %s AND revoked_at IS NULL",
             (
@@ -220,9 +233,9 @@ class SessionService:
         if not revoked:
             raise errors.session_not_found()
 
-    async def revoke_all(self, tenant_id: str, tenant_user_id: str) -> int:
+    async def revoke_all(self, tenant_id: str, tenant_user_id: str, executor: Executor | None = None) -> int:
         """End every open session of a user (offboarding); a second call revokes nothing more."""
-        return await self.db.execute(
+        return await (executor or self.db).execute(
             "UPDATE auth.sessions SET revoked_at = %s WHERE tenant_id = %s AND tenant_user_id = %s"
             " AND revoked_at IS NULL",
             (
@@ -232,10 +245,12 @@ class SessionService:
             ),
         )
 
-    async def delete_ended(self, ended_seconds_ago: int, batch_size: int) -> int:
+    async def delete_ended(
+        self, ended_seconds_ago: int, batch_size: int, executor: Executor | None = None
+    ) -> int:
         """Delete up to `batch_size` sessions that expired, idled out or were revoked long enough ago."""
         cutoff = self.clock.now() - timedelta(seconds=ended_seconds_ago)
-        return await self.db.execute(
+        return await (executor or self.db).execute(
             "DELETE FROM auth.sessions WHERE session_id IN ("
             " SELECT session_id FROM auth.sessions"
             " WHERE expires_at < %(cutoff)s OR last_seen_at < %(idle_cutoff)s OR revoked_at < %(cutoff)s"
@@ -243,9 +258,9 @@ class SessionService:
             {"cutoff": cutoff, "idle_cutoff": cutoff - self.policy.idle_timeout, "batch": batch_size},
         )
 
-    async def logout(self, principal: Principal) -> None:
+    async def logout(self, principal: Principal, executor: Executor | None = None) -> None:
         if principal.kind is PrincipalKind.USER and principal.session_id:
-            await self.db.execute(
+            await (executor or self.db).execute(
                 "UPDATE auth.sessions SET revoked_at = %s WHERE session_id = %s AND revoked_at IS NULL",
                 (self.clock.now(), SessionIds.to_uuid(principal.session_id)),
             )

@@ -17,7 +17,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from central.auth.v1 import sessions_pb2
 from central.identity.v1 import signup_pb2, signup_pb2_grpc
 from central.tenants.v1 import tenants_pb2
-from common.errors import ConflictError, UnavailableError, collect_violations
+from common.errors import ConflictError, collect_violations
 from common.principal import current_principal
 from services.auth import rules as auth_rules
 from services.auth.db import TenantUserRow
@@ -104,9 +104,3 @@ class SignupApi(signup_pb2_grpc.SignupServiceServicer):
             created_at=created_at,
         )
         return signup_pb2.SignupResponse(tenant=tenant, tenant_user=user, session_token=token)
-
-
-def unavailable() -> UnavailableError:
-    return UnavailableError(
-        "signups are unavailable; try again shortly", reason="TEMPORAL_UNAVAILABLE", domain=DOMAIN
-    )
