@@ -35,18 +35,19 @@ class WorkflowQueueError(Exception):
     """A workflow was asked to run on a queue whose worker does not run it."""
 
 
-def _workflow_class(run: Callable[..., Any]) -> type:
-    owner = run.__qualname__.split(".")[0]
-    for classes in WORKFLOWS.values():
-        for cls in classes:
-            if cls.__name__ == owner and getattr(cls, run.__name__, None) is run:
-                return cls
-    raise WorkflowQueueError(f"{run.__qualname__} is not a registered workflow")
+# Every registered workflow's run method (all are named `run`, by the house rules) and its queue.
+_QUEUES: dict[Callable[..., Any], TaskQueue] = {
+    cls.run: queue  # type: ignore[attr-defined]
+    for queue, classes in WORKFLOWS.items()
+    for cls in classes
+}
 
 
 def queue_of(run: Callable[..., Any]) -> TaskQueue:
-    cls = _workflow_class(run)
-    return next(queue for queue, classes in WORKFLOWS.items() if cls in classes)
+    queue = _QUEUES.get(run)
+    if queue is None:
+        raise WorkflowQueueError(f"{run.__qualname__} is not a registered workflow")
+    return queue
 
 
 class TemporalDispatcher:

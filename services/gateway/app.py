@@ -152,10 +152,12 @@ class GatewayApp:
                 [*error.headers, *self._error_headers(route, error.http_status, cookie_sent)],
             )
         except grpc.aio.AioRpcError as error:
-            status, payload = errors.from_rpc_error(error)
+            status, payload, error_headers = errors.from_rpc_error(error)
             if status >= 500:
                 self.logger.warning("%s %s: %s %s", method, path, error.code().name, error.details())
-            await _respond(send, status, payload, self._error_headers(route, status, cookie_sent, error))
+            await _respond(
+                send, status, payload, [*error_headers, *self._error_headers(route, status, cookie_sent)]
+            )
         except DomainError as error:
             await _respond(send, *errors.from_domain_error(error))
         except Exception:
@@ -194,7 +196,7 @@ class GatewayApp:
         await _respond(send, 200, encode_output(response, route.gateway_only_fields), extra)
 
     def _error_headers(
-        self, route: Route | None, status: int, cookie_sent: bool, error: grpc.aio.AioRpcError | None = None
+        self, route: Route | None, status: int, cookie_sent: bool
     ) -> list[tuple[bytes, bytes]]:
         headers: list[tuple[bytes, bytes]] = []
         if route is not None and not route.is_public:
@@ -202,8 +204,6 @@ class GatewayApp:
         if status == 401 and cookie_sent:
             # The browser holds a session that no longer works: drop it.
             headers.append((b"set-cookie", self.cookie.clear()))
-        if error is not None and (retry := errors.retry_after_seconds(error)) is not None:
-            headers.append((b"retry-after", str(retry).encode()))
         return headers
 
     async def _read_body(self, headers: dict[bytes, bytes], receive: Receive) -> bytes:

@@ -63,15 +63,9 @@ def _status(error: grpc.aio.AioRpcError) -> status_pb2.Status | None:
     return None
 
 
-def _status_details(error: grpc.aio.AioRpcError) -> list[dict[str, Any]]:
-    status = _status(error)
-    return [json_format.MessageToDict(detail) for detail in status.details] if status else []
-
-
-def retry_after_seconds(error: grpc.aio.AioRpcError) -> int | None:
+def _retry_after(status: status_pb2.Status) -> int | None:
     """The Retry-After a google.rpc.RetryInfo detail asks for (rounded up), if any."""
-    status = _status(error)
-    for detail in status.details if status else ():
+    for detail in status.details:
         info = error_details_pb2.RetryInfo()
         if detail.Unpack(info):
             delay = info.retry_delay
@@ -79,14 +73,20 @@ def retry_after_seconds(error: grpc.aio.AioRpcError) -> int | None:
     return None
 
 
-def from_rpc_error(error: grpc.aio.AioRpcError) -> tuple[int, bytes]:
+def from_rpc_error(error: grpc.aio.AioRpcError) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+    """The HTTP status, AIP-193 body and headers (Retry-After) of a failed rpc; its details parsed once."""
     code = error.code()
     http_status = HTTP_STATUS.get(code, 500)
     if http_status == 500:
         # Whatever went wrong inside stays inside.
-        return 500, _body(500, code, "internal error", [])
-    details = _status_details(error)
-    return http_status, _body(http_status, code, error.details() or code.name.lower(), details)
+        return 500, _body(500, code, "internal error", []), []
+    status = _status(error)
+    if status is None:
+        return http_status, _body(http_status, code, error.details() or code.name.lower(), []), []
+    details = [json_format.MessageToDict(detail) for detail in status.details]
+    retry = _retry_after(status)
+    headers = [(b"retry-after", str(retry).encode())] if retry is not None else []
+    return http_status, _body(http_status, code, error.details() or code.name.lower(), details), headers
 
 
 def from_domain_error(error: DomainError) -> tuple[int, bytes]:

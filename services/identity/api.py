@@ -14,7 +14,7 @@ from google.protobuf import timestamp_pb2
 from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from central.auth.v1 import sessions_pb2
+from central.auth.v1 import tenant_users_pb2
 from central.identity.v1 import signup_pb2, signup_pb2_grpc
 from central.tenants.v1 import tenants_pb2
 from common.errors import ConflictError, collect_violations
@@ -82,18 +82,12 @@ class SignupApi(signup_pb2_grpc.SignupServiceServicer):
         except WorkflowFailureError as error:
             raise domain_error(error) from None
 
-        session = sessions_pb2.CreateSessionInput(
-            tenant_id=result.tenant.tenant_id,
-            tenant_user_id=result.admin.tenant_user_id,
-            user_agent=principal.user_agent,
-        )
-        _, token = await self.sessions.create_session(session)
+        async def signed_in(row: TenantUserRow) -> tuple[tenant_users_pb2.TenantUserPrivate, str]:
+            _, token = await self.sessions.open_for(row, principal.user_agent)
+            return self.users.to_tenant_user_private(row), token
 
-        async def private(row: TenantUserRow) -> Any:
-            return self.users.to_tenant_user_private(row)
-
-        user = await self.users.with_tenant_user_by_tenant_user_id(
-            result.tenant.tenant_id, result.admin.tenant_user_id, private, self.users.db
+        user, token = await self.users.with_tenant_user_by_tenant_user_id(
+            result.tenant.tenant_id, result.admin.tenant_user_id, signed_in, self.users.db
         )
         created_at = timestamp_pb2.Timestamp()
         created_at.FromJsonString(result.tenant.created_at)
