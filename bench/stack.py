@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 import tempfile
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,15 +14,10 @@ from pathlib import Path
 
 from common.config import HostPort
 from common.db.embedded import embedded_database_url
+from common.ports import free_port, wait_for_port
 from common.temporal_dev import start_dev_server
 
 CENTRAL = str(Path(sys.executable).parent / "central")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -33,18 +26,6 @@ class Processes:
     gateway_port: int
     tenants_address: str
     auth_address: str
-
-
-async def _wait_for_port(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"nothing listens on {port}") from None
-            await asyncio.sleep(0.1)
 
 
 @asynccontextmanager
@@ -85,7 +66,7 @@ async def running_processes() -> AsyncIterator[Processes]:
         ]
         try:
             for port in (tenants_port, auth_port, gateway_port):
-                await _wait_for_port(port)
+                await wait_for_port(port)
             yield Processes(env, gateway_port, f"127.0.0.1:{tenants_port}", f"127.0.0.1:{auth_port}")
         finally:
             for child in children:
@@ -106,7 +87,7 @@ async def running_monolith(env: dict[str, str], workers: int = 2) -> AsyncIterat
         env=env,
     )  # fmt: skip
     try:
-        await _wait_for_port(port)
+        await wait_for_port(port)
         yield port
     finally:
         process.send_signal(signal.SIGTERM)

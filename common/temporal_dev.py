@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import sys
 from pathlib import Path
 
 from common.config import HostPort
+from common.ports import free_port
 
 
 def temporal_binary() -> str:
@@ -19,12 +19,6 @@ def temporal_binary() -> str:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def start_dev_server(address: HostPort, state_file: Path) -> asyncio.subprocess.Process:
     """Start `temporal server start-dev` on `address`, its state in `state_file`; wait until it serves."""
     state_file.parent.mkdir(parents=True, exist_ok=True)
@@ -32,7 +26,7 @@ async def start_dev_server(address: HostPort, state_file: Path) -> asyncio.subpr
         temporal_binary(), "server", "start-dev", "--headless",
         "--ip", address.host, "--port", str(address.port),
         # Its other listeners on free ports, so that two copies can run side by side.
-        "--http-port", str(_free_port()), "--metrics-port", str(_free_port()),
+        "--http-port", str(free_port()), "--metrics-port", str(free_port()),
         "--db-filename", str(state_file), "--log-level", "warn",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip

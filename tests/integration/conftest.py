@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -31,6 +30,7 @@ from common.container import Container
 from common.db.embedded import embedded_database_url
 from common.grpc.channels import open_system_channel
 from common.grpc.server import RunningServer, start_server
+from common.ports import free_port
 from common.temporal_dev import start_dev_server
 from services.auth.server import registrar as auth_registrar
 from services.gateway.server import build_app, uvicorn_config
@@ -108,12 +108,6 @@ def base_config(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> 
         "CENTRAL_LOGIN_MAX_FAILURES_PER_ADDRESS": "12",
     }
     return Config.from_env(env)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,15 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from common.ports import free_port, wait_for_port
 from tests.integration.conftest import Stack
 
 CENTRAL = str(Path(sys.executable).parent / "central")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def central_env(stack: Stack, **extra: str) -> dict[str, str]:
@@ -92,14 +86,7 @@ async def test_each_process_stops_cleanly_on_sigterm(stack: Stack, command: list
     env = central_env(stack, **{variable: f"127.0.0.1:{port}"})
     process = await asyncio.create_subprocess_exec(CENTRAL, *command, env=env)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, f"{command} did not start"
-                await asyncio.sleep(0.1)
+        await wait_for_port(port, seconds=20)
         started = time.monotonic()
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 10) == 0

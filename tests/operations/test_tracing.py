@@ -7,34 +7,16 @@ import os
 import re
 import secrets
 import signal
-import socket
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from common.db.embedded import embedded_database_url
+from common.ports import free_port, wait_for_port
 
 CENTRAL = str(Path(sys.executable).parent / "central")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def wait_for_port(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.1)
 
 
 @pytest.mark.timeout(90)
