@@ -19,7 +19,7 @@ from common.errors import ValidationError
 
 IdT = TypeVar("IdT", bound=str)
 
-_PREFIX = re.compile(r"^[a-z]+$")
+_PREFIX = re.compile(r"[a-z]+")
 # Crockford base32, upper case as python-ulid writes it; the first character keeps it in 128 bits.
 _ULID = r"[0-7][0-9A-HJKMNP-TV-Z]{25}"
 
@@ -28,17 +28,18 @@ class RichIds(Generic[IdT]):
     """The helpers for one kind of rich ID."""
 
     def __init__(self, prefix: str, make: Callable[[str], IdT]) -> None:
-        if not _PREFIX.match(prefix):
+        if not _PREFIX.fullmatch(prefix):
             raise ValueError(f"rich ID prefix must be one lowercase word, got {prefix!r}")
         self.prefix = prefix
         self._make = make
-        self._pattern = re.compile(rf"^{prefix}-{_ULID}$")
+        self._pattern = re.compile(rf"{prefix}-{_ULID}")
 
     def new(self) -> IdT:
         return self._make(f"{self.prefix}-{ULID()}")
 
     def guard(self, value: object) -> bool:
-        return isinstance(value, str) and self._pattern.match(value) is not None
+        # fullmatch, never `$`: `$` also matches before a final newline.
+        return isinstance(value, str) and self._pattern.fullmatch(value) is not None
 
     def ensure(self, value: object, *, field: str | None = None) -> IdT:
         if not self.guard(value):

@@ -3,6 +3,7 @@ from uuid import UUID
 import pytest
 
 from common.errors import ValidationError
+from common.ids import RichIds
 from services.tenants.ids import TenantIds
 
 
@@ -31,6 +32,10 @@ def test_rich_ids_sort_by_creation_like_their_uuids() -> None:
         "tenant-01arz3ndektsv4rrffq69g5fav",
         "user-01ARZ3NDEKTSV4RRFFQ69G5FAV",
         "01ARZ3NDEKTSV4RRFFQ69G5FAV",
+        # `$` matches before a final newline: a pattern must match the whole value.
+        "tenant-01ARZ3NDEKTSV4RRFFQ69G5FAV\n",
+        "tenant-01ARZ3NDEKTSV4RRFFQ69G5FAV\r\n",
+        " tenant-01ARZ3NDEKTSV4RRFFQ69G5FAV",
         42,
         None,
     ],
@@ -44,3 +49,14 @@ def test_guard_and_ensure_refuse_what_is_not_a_tenant_id(value: object) -> None:
 
 def test_ensure_accepts_a_valid_id() -> None:
     assert TenantIds.ensure("tenant-01ARZ3NDEKTSV4RRFFQ69G5FAV") == "tenant-01ARZ3NDEKTSV4RRFFQ69G5FAV"
+
+
+def test_to_uuid_refuses_a_trailing_newline_with_a_validation_error() -> None:
+    with pytest.raises(ValidationError) as caught:
+        TenantIds.to_uuid("tenant-01ARZ3NDEKTSV4RRFFQ69G5FAV\n", field="tenant_id")
+    assert caught.value.reason == "INVALID_ID"
+
+
+def test_a_prefix_must_be_one_lowercase_word_whole() -> None:
+    with pytest.raises(ValueError, match="one lowercase word"):
+        RichIds("tenant\n", str)
