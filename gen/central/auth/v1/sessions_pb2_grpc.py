@@ -75,6 +75,11 @@ class SessionsServiceStub:
                 request_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.CreateSessionInput.SerializeToString,
                 response_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.CreateSessionResponse.FromString,
                 _registered_method=True)
+        self.DeleteExpiredLoginThrottles = channel.unary_unary(
+                '/central.auth.v1.SessionsService/DeleteExpiredLoginThrottles',
+                request_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.DeleteExpiredLoginThrottlesInput.SerializeToString,
+                response_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.DeleteExpiredLoginThrottlesResponse.FromString,
+                _registered_method=True)
 
 
 class SessionsServiceServicer:
@@ -135,6 +140,13 @@ class SessionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DeleteExpiredLoginThrottles(self, request, context):
+        """The system only: deletes, in one batch, login throttle keys whose window has passed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SessionsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -177,6 +189,11 @@ def add_SessionsServiceServicer_to_server(servicer, server):
                     servicer.CreateSession,
                     request_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.CreateSessionInput.FromString,
                     response_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.CreateSessionResponse.SerializeToString,
+            ),
+            'DeleteExpiredLoginThrottles': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteExpiredLoginThrottles,
+                    request_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.DeleteExpiredLoginThrottlesInput.FromString,
+                    response_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.DeleteExpiredLoginThrottlesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -396,6 +413,33 @@ class SessionsService:
             '/central.auth.v1.SessionsService/CreateSession',
             central_dot_auth_dot_v1_dot_sessions__pb2.CreateSessionInput.SerializeToString,
             central_dot_auth_dot_v1_dot_sessions__pb2.CreateSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteExpiredLoginThrottles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/central.auth.v1.SessionsService/DeleteExpiredLoginThrottles',
+            central_dot_auth_dot_v1_dot_sessions__pb2.DeleteExpiredLoginThrottlesInput.SerializeToString,
+            central_dot_auth_dot_v1_dot_sessions__pb2.DeleteExpiredLoginThrottlesResponse.FromString,
             options,
             channel_credentials,
             insecure,

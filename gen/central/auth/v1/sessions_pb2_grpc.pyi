@@ -47,6 +47,8 @@ class SessionsServiceStub:
     """The system only: deletes, in one batch, sessions that ended more than a while ago."""
     CreateSession: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.CreateSessionInput, _sessions_pb2.CreateSessionResponse]
     """The system only: opens a session for a user who just proved who they are (signup)."""
+    DeleteExpiredLoginThrottles: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.DeleteExpiredLoginThrottlesInput, _sessions_pb2.DeleteExpiredLoginThrottlesResponse]
+    """The system only: deletes, in one batch, login throttle keys whose window has passed."""
 
 @_typing.type_check_only
 class SessionsServiceAsyncStub(SessionsServiceStub):
@@ -67,6 +69,8 @@ class SessionsServiceAsyncStub(SessionsServiceStub):
     """The system only: deletes, in one batch, sessions that ended more than a while ago."""
     CreateSession: _aio.UnaryUnaryMultiCallable[_sessions_pb2.CreateSessionInput, _sessions_pb2.CreateSessionResponse]  # type: ignore[assignment]
     """The system only: opens a session for a user who just proved who they are (signup)."""
+    DeleteExpiredLoginThrottles: _aio.UnaryUnaryMultiCallable[_sessions_pb2.DeleteExpiredLoginThrottlesInput, _sessions_pb2.DeleteExpiredLoginThrottlesResponse]  # type: ignore[assignment]
+    """The system only: deletes, in one batch, login throttle keys whose window has passed."""
 
 class SessionsServiceServicer(metaclass=_abc_1.ABCMeta):
     """Logins and the sessions they open."""
@@ -132,5 +136,13 @@ class SessionsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_sessions_pb2.CreateSessionResponse, _abc.Awaitable[_sessions_pb2.CreateSessionResponse]]:
         """The system only: opens a session for a user who just proved who they are (signup)."""
+
+    @_abc_1.abstractmethod
+    def DeleteExpiredLoginThrottles(
+        self,
+        request: _sessions_pb2.DeleteExpiredLoginThrottlesInput,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sessions_pb2.DeleteExpiredLoginThrottlesResponse, _abc.Awaitable[_sessions_pb2.DeleteExpiredLoginThrottlesResponse]]:
+        """The system only: deletes, in one batch, login throttle keys whose window has passed."""
 
 def add_SessionsServiceServicer_to_server(servicer: SessionsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
