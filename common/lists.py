@@ -3,6 +3,9 @@
 A cursor carries the original ListXInput and the key of the last row served, signed with
 a key derived for cursors. It is bound to the input's message type, so a cursor of one
 list is refused by another.
+
+A client may send its query again beside the cursor (AIP-158): `limit` may change from page
+to page, any other field must equal the cursor's own. `Cursors.resume` is that rule.
 """
 
 from __future__ import annotations
@@ -79,6 +82,10 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+# The one shared list field a client may change from page to page.
+_PAGE_SIZE_FIELD = "limit"
+
+
 def _invalid_cursor() -> ValidationError:
     return ValidationError.of("cursor", "is not a cursor this list issued", reason="INVALID_CURSOR")
 
@@ -120,6 +127,26 @@ class Cursors:
         if not isinstance(last_key, str):
             raise _invalid_cursor()
         return list_input, last_key
+
+    def resume(self, cursor: str, resent: InputT) -> str:
+        """The cursor that continues `cursor` for a client that sent its query again beside it.
+
+        `resent` is that query. Its `limit`, when given, replaces the cursor's; every other
+        field it sets must equal the cursor's own, or the answer names the field. A field at
+        its default value counts as not sent: proto3 cannot tell the two apart.
+        """
+        original, last_key = self.decode(cursor, type(resent))
+        for field, value in resent.ListFields():
+            if field.name != _PAGE_SIZE_FIELD and getattr(original, field.name) != value:
+                raise ValidationError.of(
+                    field.name,
+                    "differs from the query this cursor continues: send the same value, or the cursor alone",
+                    reason="CURSOR_QUERY_MISMATCH",
+                )
+        if not resent.HasField(_PAGE_SIZE_FIELD):
+            return cursor
+        setattr(original, _PAGE_SIZE_FIELD, getattr(resent, _PAGE_SIZE_FIELD))
+        return self.encode(original, last_key)
 
     def start(self, input_or_cursor: Message, input_type: type[InputT]) -> Page[InputT]:
         """Resolve a ListXInputOrCursor (`oneof kind { input, cursor }`) into the page it asks for."""

@@ -5,7 +5,7 @@ import pytest
 from central.lists.v1 import lists_pb2
 from central.tenants.v1 import tenants_pb2
 from common.errors import ValidationError
-from common.lists import DEFAULT_LIMIT, Cursors
+from common.lists import DEFAULT_LIMIT, MAX_LIMIT, Cursors
 
 CURSORS = Cursors(b"k" * 32)
 
@@ -74,3 +74,43 @@ def test_next_cursor_only_when_a_row_beyond_the_page_exists() -> None:
     assert CURSORS.next_cursor(page, ["a", "b"]) == ""
     cursor = CURSORS.next_cursor(page, ["a", "b", "c"])
     assert CURSORS.decode(cursor, tenants_pb2.ListTenantsInput)[1] == "b"
+
+
+def _resumed(cursor: str, resent: tenants_pb2.ListTenantsInput) -> tuple[int, bool, str | None]:
+    page = CURSORS.start(
+        tenants_pb2.ListTenantsInputOrCursor(cursor=CURSORS.resume(cursor, resent)),
+        tenants_pb2.ListTenantsInput,
+    )
+    return page.limit, page.newest_first, page.after
+
+
+def test_a_query_sent_again_beside_its_cursor_may_change_the_limit_only() -> None:
+    original = tenants_pb2.ListTenantsInput(limit=2, order=lists_pb2.LIST_ORDER_NEWEST_FIRST)
+    cursor = CURSORS.encode(original, "k")
+    assert _resumed(cursor, tenants_pb2.ListTenantsInput(limit=2, order=original.order)) == (2, True, "k")
+    assert _resumed(cursor, tenants_pb2.ListTenantsInput(limit=9, order=original.order)) == (9, True, "k")
+    # A query that leaves a field out keeps the cursor's own.
+    assert _resumed(cursor, tenants_pb2.ListTenantsInput(limit=5)) == (5, True, "k")
+    assert CURSORS.resume(cursor, tenants_pb2.ListTenantsInput()) == cursor
+
+
+def test_a_query_that_differs_from_its_cursor_is_refused_naming_the_field() -> None:
+    cursor = CURSORS.encode(tenants_pb2.ListTenantsInput(order=lists_pb2.LIST_ORDER_NEWEST_FIRST), "k")
+    with pytest.raises(ValidationError) as caught:
+        CURSORS.resume(cursor, tenants_pb2.ListTenantsInput(limit=1, order=lists_pb2.LIST_ORDER_OLDEST_FIRST))
+    assert caught.value.reason == "CURSOR_QUERY_MISMATCH"
+    assert [v.field for v in caught.value.violations] == ["order"]
+
+
+def test_a_resumed_limit_is_still_bounded() -> None:
+    cursor = CURSORS.encode(tenants_pb2.ListTenantsInput(limit=2), "k")
+    with pytest.raises(ValidationError) as caught:
+        _resumed(cursor, tenants_pb2.ListTenantsInput(limit=MAX_LIMIT + 1))
+    assert caught.value.violations[0].field == "limit"
+
+
+def test_resume_refuses_a_tampered_cursor() -> None:
+    cursor = CURSORS.encode(tenants_pb2.ListTenantsInput(limit=2), "k")
+    with pytest.raises(ValidationError) as caught:
+        CURSORS.resume(_flip_one_byte(cursor), tenants_pb2.ListTenantsInput(limit=3))
+    assert caught.value.reason == "INVALID_CURSOR"
