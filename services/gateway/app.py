@@ -9,19 +9,21 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 import grpc
 from google.protobuf.message import Message as ProtoMessage
 
 from common.errors import DomainError
 from common.grpc.channels import principal_metadata
+from common.lists import Cursors
 from common.logs import get_logger
 from common.metrics import http_duration, http_requests
 from common.principal import Principal, PrincipalKind, PrincipalSigner
 from services.gateway import errors
 from services.gateway.backends import Backend
 from services.gateway.errors import HttpError
+from services.gateway.path_template import MalformedPathError
 from services.gateway.routes import Route, RouteTable
 from services.gateway.security import SessionCookie, is_cross_origin
 from services.gateway.sessions import SessionValidator
@@ -52,6 +54,7 @@ class GatewayApp:
         sessions: SessionValidator,
         cookie: SessionCookie,
         allowed_origins: frozenset[str],
+        cursors: Cursors,
         rpc_timeout: float,
         max_body_bytes: int,
         on_shutdown: Callable[[], Awaitable[None]] | None = None,
@@ -63,6 +66,7 @@ class GatewayApp:
         self.sessions = sessions
         self.cookie = cookie
         self.allowed_origins = allowed_origins
+        self.cursors = cursors
         self.rpc_timeout = rpc_timeout
         self.max_body_bytes = max_body_bytes
         self.on_shutdown = on_shutdown
@@ -73,6 +77,8 @@ class GatewayApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            if scope["method"] == "HEAD":
+                send = _without_body(send)
             await self._measured(scope, receive, send)
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)
@@ -110,13 +116,20 @@ class GatewayApp:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> Route | None:
         method: str = scope["method"]
         path: str = scope["path"]
+        # The path as sent: its segments are percent-decoded once, by the route table.
+        raw_path: bytes = scope.get("raw_path") or quote(path).encode()
         route: Route | None = None
         cookie_sent = False
         try:
-            if path == "/openapi.json" and method in ("GET", "HEAD"):
+            if raw_path == b"/openapi.json" and method in ("GET", "HEAD"):
                 await _respond(send, 200, self.openapi_document)
                 return None
-            route, variables_or_allowed = self.routes.match(method, path)
+            try:
+                route, variables_or_allowed = self.routes.match(method, raw_path)
+            except MalformedPathError as error:
+                raise HttpError(
+                    400, grpc.StatusCode.INVALID_ARGUMENT, str(error), "INVALID_REQUEST"
+                ) from None
             if route is None:
                 assert isinstance(variables_or_allowed, list)
                 raise _no_route(method, path, variables_or_allowed)
@@ -135,7 +148,7 @@ class GatewayApp:
             cookie_sent = token is not None
             principal = await self._principal(route, token, scope, headers)
             try:
-                request = decode_input(route, variables_or_allowed, _query(scope), body)
+                request = decode_input(route, variables_or_allowed, _query(scope), body, self.cursors)
             except TranscodeError as error:
                 raise HttpError(
                     400, grpc.StatusCode.INVALID_ARGUMENT, str(error), "INVALID_REQUEST"
@@ -234,6 +247,17 @@ class GatewayApp:
                     "UNSUPPORTED_MEDIA_TYPE",
                 )
         return body
+
+
+def _without_body(send: Send) -> Send:
+    """A HEAD is answered as its GET, headers and all, without the body (RFC 9110)."""
+
+    async def send_headers_only(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+
+    return send_headers_only
 
 
 def _query(scope: Scope) -> list[tuple[str, str]]:

@@ -1,21 +1,40 @@
 """google.api.http path templates: `/tenants/{tenant_id}/users/{user.id=*}` and `{name=files/**}`.
 
 Supported: literal segments, `{field}` (one segment), `{field=*}` and `{field=**}`
-(the rest of the path), with dotted field paths. A variable's value is percent-decoded.
+(the rest of the path), with dotted field paths.
+
+A path is matched as it was sent (ASGI's `raw_path`), split at its slashes, each segment
+percent-decoded exactly once: `%2F` inside a segment is a slash in a value, never a
+separator, and `%2561` is `%61`, never `a`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import unquote
+from urllib.parse import unquote_to_bytes
 
-_VARIABLE = re.compile(r"^\{([a-z_][a-z0-9_.]*)(?:=(\*\*?))?\}$")
-_LITERAL = re.compile(r"^[A-Za-z0-9._~-]+$")
+_VARIABLE = re.compile(r"\{([a-z_][a-z0-9_.]*)(?:=(\*\*?))?\}")
+_LITERAL = re.compile(r"[A-Za-z0-9._~-]+")
 
 
 class TemplateError(ValueError):
     pass
+
+
+class MalformedPathError(ValueError):
+    """A path that is no percent-encoded UTF-8; a 400 for the caller."""
+
+
+def path_segments(raw_path: bytes) -> tuple[str, ...]:
+    """The segments of a path as sent, each percent-decoded once: b"/a/b%2Fc" is ("a", "b/c")."""
+    if not raw_path.startswith(b"/"):
+        raise MalformedPathError("the path must start with /")
+    try:
+        return tuple(unquote_to_bytes(raw).decode() for raw in raw_path[1:].split(b"/"))
+    except UnicodeDecodeError:
+        raise MalformedPathError("the path is not percent-encoded UTF-8") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,28 +48,24 @@ class Variable:
 class PathTemplate:
     template: str
     segments: tuple[str | Variable, ...]
-    _regex: re.Pattern[str]
 
     @classmethod
     def parse(cls, template: str) -> PathTemplate:
         if not template.startswith("/") or template == "/":
             raise TemplateError(f"path template must start with / and name a resource: {template!r}")
         segments: list[str | Variable] = []
-        pattern = ""
         raw_segments = template[1:].split("/")
         for index, raw in enumerate(raw_segments):
-            if match := _VARIABLE.match(raw):
+            if match := _VARIABLE.fullmatch(raw):
                 variable = Variable(match.group(1), match.group(2) == "**")
                 if variable.rest and index != len(raw_segments) - 1:
                     raise TemplateError(f"`**` must be the last segment: {template!r}")
                 segments.append(variable)
-                pattern += "/(.+)" if variable.rest else "/([^/]+)"
-            elif _LITERAL.match(raw):
+            elif _LITERAL.fullmatch(raw):
                 segments.append(raw)
-                pattern += "/" + re.escape(raw)
             else:
                 raise TemplateError(f"unsupported segment {raw!r} in {template!r}")
-        return cls(template, tuple(segments), re.compile(f"^{pattern}$"))
+        return cls(template, tuple(segments))
 
     @property
     def variables(self) -> tuple[Variable, ...]:
@@ -62,11 +77,24 @@ class PathTemplate:
         literals = sum(1 for s in self.segments if isinstance(s, str))
         return (literals, -sum(1 for v in self.variables if v.rest))
 
-    def match(self, path: str) -> dict[str, str] | None:
-        found = self._regex.match(path)
-        if found is None:
-            return None
-        return {v.field_path: unquote(value) for v, value in zip(self.variables, found.groups(), strict=True)}
+    def match(self, segments: Sequence[str]) -> dict[str, str] | None:
+        """The variables' values if `segments` (from `path_segments`) fit the template, else None."""
+        variables: dict[str, str] = {}
+        for index, expected in enumerate(self.segments):
+            if isinstance(expected, str):
+                if index >= len(segments) or segments[index] != expected:
+                    return None
+            elif expected.rest:
+                value = "/".join(segments[index:])
+                if not value:
+                    return None
+                variables[expected.field_path] = value
+                return variables
+            elif index >= len(segments) or not segments[index]:
+                return None
+            else:
+                variables[expected.field_path] = segments[index]
+        return variables if len(segments) == len(self.segments) else None
 
     def openapi_path(self, json_name: dict[str, str]) -> str:
         """The template as OpenAPI writes it, variables in their JSON names: `/tenants/{tenantId}`."""

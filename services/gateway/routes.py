@@ -16,7 +16,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescri
 from google.protobuf.message import Message
 
 from central.api.v1 import options_pb2
-from services.gateway.path_template import PathTemplate
+from services.gateway.path_template import PathTemplate, path_segments
 
 if TYPE_CHECKING:
     from google.protobuf.descriptor_pb2 import FieldOptions, MethodOptions
@@ -47,6 +47,9 @@ class Route:
     input_descriptor: Descriptor
     input_type: type[Message]
     output_type: type[Message]
+    # A list's ListXInput (its input is `oneof kind { ListXInput input; string cursor; }`):
+    # the query a client may send again beside its cursor. None for other routes.
+    list_input_type: type[Message] | None
 
     @property
     def rpc_path(self) -> str:
@@ -116,7 +119,22 @@ def _route(method: MethodDescriptor, rule: http_pb2.HttpRule) -> Route:
         input_descriptor=input_descriptor,
         input_type=message_factory.GetMessageClass(input_descriptor),
         output_type=message_factory.GetMessageClass(method.output_type),
+        list_input_type=_list_input_type(input_descriptor),
     )
+
+
+def _list_input_type(descriptor: Descriptor) -> type[Message] | None:
+    kind = descriptor.oneofs_by_name.get("kind")
+    members = {field.name: field for field in kind.fields} if kind is not None else {}
+    input_member, cursor_member = members.get("input"), members.get("cursor")
+    if (
+        input_member is None
+        or input_member.message_type is None
+        or cursor_member is None
+        or cursor_member.type != FieldDescriptor.TYPE_STRING
+    ):
+        return None
+    return message_factory.GetMessageClass(input_member.message_type)
 
 
 def marked_field(
@@ -166,14 +184,24 @@ class RouteTable:
                     routes.append(_route(method, rule))
         return cls(routes)
 
-    def match(self, http_method: str, path: str) -> tuple[Route, dict[str, str]] | tuple[None, list[str]]:
-        """The route and its path variables, or None and the methods the path has (for a 405)."""
+    def match(
+        self, http_method: str, raw_path: bytes
+    ) -> tuple[Route, dict[str, str]] | tuple[None, list[str]]:
+        """The route and its path variables, or None and the methods the path has (for a 405).
+
+        `raw_path` is the path as sent, still percent-encoded (ASGI's `raw_path`); a HEAD is
+        served by the GET route of its path (RFC 9110). Raises MalformedPathError.
+        """
+        segments = path_segments(raw_path)
+        wanted = "GET" if http_method == "HEAD" else http_method
         allowed: list[str] = []
         for route in self.routes:
-            variables = route.template.match(path)
+            variables = route.template.match(segments)
             if variables is None:
                 continue
-            if route.http_method == http_method:
+            if route.http_method == wanted:
                 return route, variables
             allowed.append(route.http_method)
+        if "GET" in allowed:
+            allowed.append("HEAD")
         return None, allowed

@@ -43,6 +43,7 @@ def build_app(container: Container) -> GatewayApp:
         ),
         cookie=SessionCookie(config),
         allowed_origins=config.allowed_origins,
+        cursors=container.cursors,
         rpc_timeout=container.config.rpc_timeout_seconds,
         max_body_bytes=container.config.max_body_bytes,
         on_shutdown=container.close,

@@ -4,6 +4,8 @@ In: the body (for `body: "*"`), path variables and query parameters merge into o
 message; a `"kind"` beside a oneof member is checked and dropped. Query parameters name
 fields in JSON or proto spelling; a name that is no field of the input resolves into the
 message member of its `kind` oneof, so `?limit=10` fills `ListXInputOrCursor.input.limit`.
+A list query sent again beside its cursor is folded into the cursor (`Cursors.resume`).
+Errors name fields as the caller wrote them, never protobuf's message types.
 
 Out: every DTO object gains `"__type": "<MessageName>"` and every set oneof `"kind"`.
 DTOs are Central's own messages other than `...Response` wrappers and inputs.
@@ -11,14 +13,16 @@ DTOs are Central's own messages other than `...Response` wrappers and inputs.
 
 from __future__ import annotations
 
+import re
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
+from common.lists import Cursors
 from services.gateway.routes import Route
 
 _NOT_DTO_SUFFIXES = ("Response", "Input", "InputOrCursor")
@@ -29,7 +33,11 @@ class TranscodeError(ValueError):
 
 
 def decode_input(
-    route: Route, path_variables: dict[str, str], query: list[tuple[str, str]], body: bytes
+    route: Route,
+    path_variables: dict[str, str],
+    query: list[tuple[str, str]],
+    body: bytes,
+    cursors: Cursors,
 ) -> Message:
     descriptor = route.input_descriptor
     data: dict[str, Any] = {}
@@ -39,8 +47,10 @@ def decode_input(
             data = parsed
         else:
             data[route.body] = parsed
-    elif body.strip():
-        raise TranscodeError(f"{route.http_method} {route.template.template} takes no body")
+    elif _parse_json_object(body):
+        raise TranscodeError(
+            f"{route.http_method} {route.template.template} takes no body (send none, or {{}})"
+        )
     for field_path, value in path_variables.items():
         _put(data, descriptor, field_path.split("."), value, repeated_ok=False)
     if query:
@@ -49,11 +59,14 @@ def decode_input(
         for name, value in query:
             _put_query_value(data, descriptor, name, value)
     _drop_kind(data, descriptor)
+    if route.list_input_type is not None and "input" in data and "cursor" in data:
+        # The oneof holds one of them: the query sent again goes into the cursor it continues.
+        resent = route.list_input_type()
+        _parse(data.pop("input"), resent, hidden_prefix="")
+        data["cursor"] = cursors.resume(data["cursor"], resent)
     message = route.input_type()
-    try:
-        json_format.ParseDict(data, message)
-    except json_format.ParseError as error:
-        raise TranscodeError(_first_line(str(error))) from None
+    # Query parameters of a list fill its `input` member unnamed: errors name them as sent.
+    _parse(data, message, hidden_prefix="input." if route.list_input_type is not None else "")
     return message
 
 
@@ -78,8 +91,55 @@ def _parse_json_object(body: bytes) -> dict[str, Any]:
     return parsed
 
 
-def _first_line(text: str) -> str:
-    return text.split("\n", 1)[0].strip()
+def _parse(data: Any, message: Message, *, hidden_prefix: str) -> None:
+    try:
+        json_format.ParseDict(data, message)
+    except json_format.ParseError as error:
+        descriptor = cast(Descriptor, message.DESCRIPTOR)
+        raise TranscodeError(_describe_parse_error(str(error), descriptor, hidden_prefix)) from None
+
+
+# json_format's messages name message types ("central.auth.v1.X") and Python internals;
+# callers get the field as they wrote it and what is wrong with it, nothing more.
+_UNKNOWN_FIELD = re.compile(r'has no field named "([^"]*)" at "([^"]*)"')
+_TWO_MEMBERS = re.compile(r'should not have multiple "[^"]*" oneof fields at "([^"]*)"')
+_BAD_VALUE = re.compile(r"Failed to parse ([^ ]+) field")
+_BAD_VALUE_AT = re.compile(r" at [^ .]+\.([^ ]+?)\.?$")
+
+
+def _describe_parse_error(text: str, descriptor: Descriptor, hidden_prefix: str) -> str:
+    text = text.split("\n", 1)[0].strip()
+    if found := _UNKNOWN_FIELD.search(text):
+        name, at = found.groups()
+        return f"unknown field {_field_path(at, name, hidden_prefix)!r}"
+    if found := _TWO_MEMBERS.search(text):
+        at = found.group(1)
+        members = _oneof_members(descriptor, _field_path(at, "", "").split("."))
+        return f"set only one of: {', '.join(members)}" if members else "set only one member of a kind"
+    if found := _BAD_VALUE.search(text):
+        at = _BAD_VALUE_AT.search(text)
+        path = at.group(1) if at else found.group(1)
+        path = path.removeprefix(hidden_prefix)
+        problem = "is out of range" if "out of range" in text else "has a value of the wrong type or form"
+        return f"field {path!r} {problem}"
+    return "the input does not fit this route"
+
+
+def _field_path(at: str, name: str, hidden_prefix: str) -> str:
+    """`at` is "MessageName.a.b": the path below the message, then `name`, without the hidden prefix."""
+    parts = [*at.split(".")[1:], *([name] if name else [])]
+    return ".".join(parts).removeprefix(hidden_prefix)
+
+
+def _oneof_members(descriptor: Descriptor, path: list[str]) -> list[str]:
+    """JSON names of the `kind` members of the message at `path` below `descriptor`."""
+    for part in filter(None, path):
+        field = _fields_by_any_name(descriptor).get(part)
+        if field is None or field.message_type is None:
+            return []
+        descriptor = field.message_type
+    oneof = descriptor.oneofs_by_name.get("kind")
+    return [member.json_name for member in oneof.fields] if oneof is not None else []
 
 
 @cache

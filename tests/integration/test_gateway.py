@@ -14,6 +14,7 @@ from common.config import HostPort
 from common.container import Container
 from services.tenants.ids import TenantIds
 from tests.integration.conftest import Stack, running_gateway
+from tests.integration.identity import COOKIE, PASSWORD, new_user, signed_in
 
 
 async def create_tenant(stack: Stack, slug: str) -> tenants_pb2.TenantPublic:
@@ -71,9 +72,16 @@ async def test_malformed_slug_is_400_with_field_violation(stack: Stack) -> None:
     assert [v["field"] for v in violations[0]["fieldViolations"]] == ["slug"]
 
 
-async def test_percent_encoded_path_variables_are_decoded(stack: Stack) -> None:
-    response = await stack.http.get("/tenants/by-slug/a%20b")
-    assert_error(response, 400, "INVALID_ARGUMENT")
+async def test_percent_encoded_path_variables_are_decoded_exactly_once(stack: Stack) -> None:
+    slug = f"gw-{secrets.token_hex(4)}a"
+    tenant = await create_tenant(stack, slug)
+    # Decoded once, `%61` is `a`: the tenant. Not decoded, it is no slug (a 400).
+    found = await stack.http.get(f"/tenants/by-slug/{slug[:-1]}%61")
+    assert found.status_code == 200, found.text
+    assert found.json()["tenant"]["tenantId"] == tenant.tenant_id
+    # Decoded once, `%2561` is `%61`: no slug (a 400). Decoded twice, it would be the tenant.
+    twice = await stack.http.get(f"/tenants/by-slug/{slug[:-1]}%2561")
+    assert_error(twice, 400, "INVALID_ARGUMENT")
 
 
 @pytest.mark.parametrize(
@@ -85,6 +93,7 @@ async def test_percent_encoded_path_variables_are_decoded(stack: Stack) -> None:
         ("POST", "/meta/liveness-probe", 405, "UNIMPLEMENTED", "METHOD_NOT_ALLOWED"),
         ("GET", "/tenants/by-slug/acme?unknown=1", 400, "INVALID_ARGUMENT", "INVALID_REQUEST"),
         ("GET", "/tenants/by-slug/acme?slug=other", 400, "INVALID_ARGUMENT", "INVALID_REQUEST"),
+        ("GET", "/tenants/by-slug/%FF", 400, "INVALID_ARGUMENT", "INVALID_REQUEST"),
     ],
 )
 async def test_requests_the_gateway_refuses(
@@ -96,7 +105,7 @@ async def test_requests_the_gateway_refuses(
 async def test_a_wrong_method_names_the_allowed_ones(stack: Stack) -> None:
     response = await stack.http.post("/tenants/by-slug/acme")
     assert_error(response, 405, "UNIMPLEMENTED", "METHOD_NOT_ALLOWED")
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD"
 
 
 async def test_a_body_where_none_is_taken_is_400(stack: Stack) -> None:
@@ -191,3 +200,86 @@ async def test_a_cookie_route_answers_401_before_looking_at_the_input(stack: Sta
         headers={"content-type": "application/json"},
     )
     assert_error(response, 401, "UNAUTHENTICATED", "SESSION_REQUIRED")
+
+
+async def test_an_id_with_a_trailing_newline_is_a_400_on_public_and_cookie_routes(stack: Stack) -> None:
+    actor = await signed_in(stack)
+    newline_id = f"{actor.tenant_id}%0A"
+    assert_error(await stack.http.get(f"/tenants/{newline_id}/login-options"), 400, "INVALID_ARGUMENT")
+    login = await stack.http.post(
+        "/auth/password-login",
+        json={"tenantId": f"{actor.tenant_id}\n", "email": actor.user.email, "password": PASSWORD},
+    )
+    # A login names no part that was wrong (API.md).
+    assert_error(login, 401, "UNAUTHENTICATED", "INVALID_CREDENTIALS")
+    for path in (f"/tenants/{newline_id}", f"/tenants/{newline_id}/users"):
+        assert_error(await stack.http.get(path, headers=actor.cookie), 400, "INVALID_ARGUMENT")
+
+
+async def test_a_list_query_sent_again_beside_its_cursor_may_change_only_the_limit(stack: Stack) -> None:
+    actor = await signed_in(stack)
+    for _ in range(2):
+        await new_user(stack, actor.tenant_id, "member")
+    path = f"/tenants/{actor.tenant_id}/users"
+    first = await stack.http.get(path, params={"limit": 1}, headers=actor.cookie)
+    assert first.status_code == 200, first.text
+    cursor = first.json()["nextCursor"]
+    rest = await stack.http.get(path, params={"limit": 2, "cursor": cursor}, headers=actor.cookie)
+    assert rest.status_code == 200, rest.text
+    seen = [u["tenantUserId"] for u in first.json()["tenantUsers"] + rest.json()["tenantUsers"]]
+    assert len(seen) == len(set(seen)) == 3
+    assert not rest.json().get("nextCursor")
+
+    changed = await stack.http.get(
+        path, params={"limit": 1, "order": "LIST_ORDER_NEWEST_FIRST", "cursor": cursor}, headers=actor.cookie
+    )
+    error = assert_error(changed, 400, "INVALID_ARGUMENT", "CURSOR_QUERY_MISMATCH")
+    violations = [d for d in error["details"] if d["@type"] == "type.googleapis.com/google.rpc.BadRequest"]
+    assert [v["field"] for v in violations[0]["fieldViolations"]] == ["order"]
+    for internal in ("oneof", "central.", "InputOrCursor"):
+        assert internal not in error["message"]
+
+
+@pytest.mark.parametrize("content", [b"", b"{}"])
+async def test_logout_takes_an_empty_body_and_an_empty_object_alike(stack: Stack, content: bytes) -> None:
+    actor = await signed_in(stack)
+    response = await stack.http.post(
+        "/auth/logout", content=content, headers={**actor.cookie, "content-type": "application/json"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {}
+    assert f"{COOKIE}=;" in response.headers["set-cookie"]
+    assert_error(await stack.http.get("/me", headers=actor.cookie), 401, "UNAUTHENTICATED")
+
+
+async def test_head_answers_as_get_with_the_same_headers_and_no_body(stack: Stack) -> None:
+    slug = f"gw-{secrets.token_hex(4)}"
+    await create_tenant(stack, slug)
+    for path in (f"/tenants/by-slug/{slug}", "/meta/liveness-probe", "/openapi.json"):
+        get, head = await stack.http.get(path), await stack.http.head(path)
+        assert (head.status_code, get.status_code) == (200, 200), path
+        assert head.content == b""
+        for header in ("content-length", "content-type", "cache-control"):
+            assert head.headers.get(header) == get.headers.get(header), (path, header)
+    unauthenticated = await stack.http.head(f"/tenants/{TenantIds.new()}")
+    assert unauthenticated.status_code == 401
+    assert unauthenticated.content == b""
+
+
+async def test_allowed_origins_may_send_unsafe_requests_and_no_other_origin_may(stack: Stack) -> None:
+    allowed = "https://app.example.com"
+    container = Container.create(replace(stack.config, allowed_origins=frozenset({allowed})))
+    async with running_gateway(container) as url, httpx.AsyncClient(base_url=url) as http:
+        for headers in ({"origin": allowed}, {"origin": allowed, "sec-fetch-site": "cross-site"}):
+            response = await http.post("/auth/logout", headers=headers)
+            assert response.status_code == 200, (headers, response.text)
+        for origin in ("https://other.example.com", "https://app.example.com.evil.example"):
+            refused = await http.post("/auth/logout", headers={"origin": origin})
+            assert_error(refused, 403, "PERMISSION_DENIED", "CROSS_ORIGIN_REQUEST")
+    # The stack's own gateway allows no other origin: the setting is what let it through.
+    assert_error(
+        await stack.http.post("/auth/logout", headers={"origin": allowed}),
+        403,
+        "PERMISSION_DENIED",
+        "CROSS_ORIGIN_REQUEST",
+    )

@@ -12,11 +12,16 @@ F = descriptor_pb2.FieldDescriptorProto
 
 
 def _message(
-    name: str, *fields: tuple[str, int, str | None], oneof: dict[str, list[str]] | None = None
+    name: str,
+    *fields: tuple[str, int, str | None],
+    oneof: dict[str, list[str]] | None = None,
+    optional: tuple[str, ...] = (),
 ) -> descriptor_pb2.DescriptorProto:
-    """fields: (name, type, message type name or None); oneof: {"kind": [member names]}."""
+    """fields: (name, type, message type name or None); oneof: {"kind": [member names]};
+    optional: fields with presence (proto3 `optional`, a synthetic oneof each)."""
     message = descriptor_pb2.DescriptorProto(name=name)
-    oneof_names = list(oneof or {})
+    oneof = {**(oneof or {}), **{f"_{field}": [field] for field in optional}}
+    oneof_names = list(oneof)
     message.oneof_decl.extend(descriptor_pb2.OneofDescriptorProto(name=n) for n in oneof_names)
     for number, (field_name, field_type, type_name) in enumerate(fields, start=1):
         field = message.field.add(name=field_name, number=number, type=field_type, label=F.LABEL_OPTIONAL)
@@ -24,9 +29,10 @@ def _message(
             field.label = F.LABEL_REPEATED
         if type_name:
             field.type_name = type_name
-        for index, (_, members) in enumerate((oneof or {}).items()):
+        for index, (_, members) in enumerate(oneof.items()):
             if field_name in members:
                 field.oneof_index = index
+        field.proto3_optional = field_name in optional
     return message
 
 
@@ -68,6 +74,7 @@ def build(
                 ("name", F.TYPE_STRING, None),
                 ("many_tags", F.TYPE_STRING, None),
                 ("archived", F.TYPE_BOOL, None),
+                optional=("limit",),
             ),
         ]
     )

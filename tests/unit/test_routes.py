@@ -6,7 +6,7 @@ import pytest
 from google.api import http_pb2
 
 from central.api.v1 import options_pb2
-from services.gateway.path_template import PathTemplate, TemplateError
+from services.gateway.path_template import MalformedPathError, PathTemplate, TemplateError, path_segments
 from services.gateway.routes import RouteTable, RouteTableError
 from tests.unit import fake_service
 from tests.unit.fake_service import COOKIE, PUBLIC
@@ -35,13 +35,13 @@ def test_literal_segments_win_over_variables() -> None:
         }
     )
     table = RouteTable.from_services([service])
-    route, variables = table.match("GET", "/things/special")
+    route, variables = table.match("GET", b"/things/special")
     assert route is not None and route.method.name == "CreateThing"
-    route, variables = table.match("GET", "/things/other")
+    route, variables = table.match("GET", b"/things/other")
     assert route is not None and route.method.name == "GetThing"
     assert variables == {"name": "other"}
-    assert table.match("POST", "/things/other") == (None, ["GET"])
-    assert table.match("GET", "/elsewhere") == (None, [])
+    assert table.match("POST", b"/things/other") == (None, ["GET", "HEAD"])
+    assert table.match("GET", b"/elsewhere") == (None, [])
 
 
 @pytest.mark.parametrize(
@@ -79,13 +79,73 @@ def test_two_rpcs_on_one_route_fail_at_start_up() -> None:
         RouteTable.from_services([service])
 
 
+def _match(template: str, raw_path: bytes) -> dict[str, str] | None:
+    return PathTemplate.parse(template).match(path_segments(raw_path))
+
+
 def test_path_templates() -> None:
     template = PathTemplate.parse("/tenants/{tenant_id}/files/{path=**}")
-    assert template.match("/tenants/t1/files/a/b%20c") == {"tenant_id": "t1", "path": "a/b c"}
-    assert template.match("/tenants/t1/files") is None
+    assert template.match(path_segments(b"/tenants/t1/files/a/b%20c")) == {"tenant_id": "t1", "path": "a/b c"}
+    assert template.match(path_segments(b"/tenants/t1/files")) is None
     assert template.openapi_path({"tenant_id": "tenantId"}) == "/tenants/{tenantId}/files/{path}"
-    assert PathTemplate.parse("/a/{b=*}").match("/a/x") == {"b": "x"}
-    assert PathTemplate.parse("/a/{b}").match("/a/x/y") is None
+    assert _match("/a/{b=*}", b"/a/x") == {"b": "x"}
+    assert _match("/a/{b}", b"/a/x/y") is None
+    assert _match("/a/{b}", b"/a/") is None
+    assert _match("/a/{b}", b"/a") is None
+    assert _match("/a/b", b"/a/b/") is None
+
+
+@pytest.mark.parametrize(
+    ("raw_path", "value"),
+    [
+        (b"/a/acme%2561", "acme%61"),  # decoded once: %25 is "%", never "a" after a second pass
+        (b"/a/acme%61", "acmea"),
+        (b"/a/x%2Fy", "x/y"),  # an encoded slash is part of the value, not a separator
+        (b"/a/caf%C3%A9", "caf\u00e9"),
+        (b"/a/t%0A", "t\n"),
+        (b"/a/a+b", "a+b"),  # `+` is a space only in query strings
+    ],
+)
+def test_a_path_variable_is_percent_decoded_exactly_once(raw_path: bytes, value: str) -> None:
+    assert _match("/a/{b}", raw_path) == {"b": value}
+
+
+def test_literal_segments_match_their_decoded_spelling() -> None:
+    assert _match("/meta/liveness-probe", b"/meta/liveness%2Dprobe") == {}
+    assert _match("/meta/liveness-probe", b"/meta/liveness%252Dprobe") is None
+
+
+@pytest.mark.parametrize("raw_path", [b"/a/%FF", b"/a/%C3", b"a/b"])
+def test_a_path_that_is_no_percent_encoded_utf8_is_malformed(raw_path: bytes) -> None:
+    with pytest.raises(MalformedPathError):
+        path_segments(raw_path)
+
+
+def test_head_is_served_by_the_get_route_and_named_in_allow() -> None:
+    service = fake_service.build(
+        {
+            "GetThing": (http_pb2.HttpRule(get="/things/{name}"), PUBLIC),
+            "CreateThing": (http_pb2.HttpRule(post="/things", body="*"), PUBLIC),
+        }
+    )
+    table = RouteTable.from_services([service])
+    route, variables = table.match("HEAD", b"/things/x")
+    assert route is not None and route.method.name == "GetThing" and variables == {"name": "x"}
+    assert table.match("DELETE", b"/things/x") == (None, ["GET", "HEAD"])
+    assert table.match("HEAD", b"/things") == (None, ["POST"])
+
+
+def test_a_list_route_knows_the_query_a_client_may_send_again_beside_its_cursor() -> None:
+    service = fake_service.build(
+        {
+            "ListThings": (http_pb2.HttpRule(get="/things"), PUBLIC),
+            "GetThing": (http_pb2.HttpRule(get="/things/{name}"), PUBLIC),
+        }
+    )
+    routes = {route.method.name: route for route in RouteTable.from_services([service]).routes}
+    list_input_type = routes["ListThings"].list_input_type
+    assert list_input_type is not None and list_input_type.DESCRIPTOR.name == "ListThingsInput"
+    assert routes["GetThing"].list_input_type is None
 
 
 @pytest.mark.parametrize("template", ["", "/", "things", "/a/{b=**}/c", "/a/{B}", "/a/b:c", "/a/{b=c/*}"])

@@ -8,7 +8,10 @@ import orjson
 import pytest
 from google.api import http_pb2
 from google.protobuf.json_format import MessageToDict
+from google.protobuf.message import Message
 
+from common.errors import ValidationError
+from common.lists import Cursors
 from services.gateway.routes import Route, RouteTable
 from services.gateway.transcode import TranscodeError, decode_input, encode_output
 from tests.unit import fake_service
@@ -23,10 +26,11 @@ SERVICE = fake_service.build(
     }
 )
 TABLE = RouteTable.from_services([SERVICE])
+CURSORS = Cursors(b"k" * 32)
 
 
 def route(method: str, path: str) -> tuple[Route, dict[str, str]]:
-    found, variables = TABLE.match(method, path)
+    found, variables = TABLE.match(method, path.encode())
     assert found is not None and isinstance(variables, dict)
     return found, variables
 
@@ -36,7 +40,9 @@ def decode(
 ) -> dict[str, Any]:
     found, variables = route(method, path)
     raw = b"" if body is None else body if isinstance(body, bytes) else orjson.dumps(body)
-    return MessageToDict(decode_input(found, variables, query or [], raw), preserving_proto_field_name=True)
+    return MessageToDict(
+        decode_input(found, variables, query or [], raw, CURSORS), preserving_proto_field_name=True
+    )
 
 
 def test_path_variables_fill_fields() -> None:
@@ -65,7 +71,7 @@ def test_body_naming_one_field_fills_that_field() -> None:
 def test_kind_is_accepted_beside_its_member_and_may_stand_alone() -> None:
     with_member = decode("POST", "/tenants/t/things", body={"kind": "password", "password": {"minLength": 3}})
     assert with_member["password"] == {"min_length": 3}
-    alone = decode_input(*route("POST", "/tenants/t/things"), [], orjson.dumps({"kind": "oidc"}))
+    alone = decode_input(*route("POST", "/tenants/t/things"), [], orjson.dumps({"kind": "oidc"}), CURSORS)
     assert alone.WhichOneof("kind") == "oidc"
 
 
@@ -99,7 +105,6 @@ def test_query_parameters_fill_the_list_input_behind_the_kind_oneof() -> None:
         [("archived", "yes")],
         [("nope", "1")],
         [("limit", "1"), ("limit", "2")],
-        [("cursor", "abc"), ("limit", "2")],
         [("input", "x")],
     ],
 )
@@ -148,3 +153,66 @@ def test_output_marks_dtos_with_type_and_oneofs_with_kind() -> None:
         ],
         "nextCursor": "",
     }
+
+
+def _list_input(**fields: Any) -> Message:
+    found, _ = route("GET", "/things")
+    assert found.list_input_type is not None
+    return found.list_input_type(**fields)
+
+
+def test_a_query_sent_again_beside_its_cursor_folds_into_the_cursor() -> None:
+    cursor = CURSORS.encode(_list_input(limit=2, name="x"), "last")
+    decoded = decode("GET", "/things", [("limit", "1"), ("name", "x"), ("cursor", cursor)])
+    assert set(decoded) == {"cursor"}
+    resumed, last_key = CURSORS.decode(decoded["cursor"], type(_list_input()))
+    assert (resumed, last_key) == (_list_input(limit=1, name="x"), "last")
+
+
+def test_a_query_that_differs_from_its_cursor_is_refused_in_public_terms() -> None:
+    cursor = CURSORS.encode(_list_input(limit=2, name="x"), "last")
+    with pytest.raises(ValidationError) as caught:
+        decode("GET", "/things", [("limit", "1"), ("name", "y"), ("cursor", cursor)])
+    assert [v.field for v in caught.value.violations] == ["name"]
+    assert "oneof" not in caught.value.message
+    with pytest.raises(ValidationError) as caught:
+        decode("GET", "/things", [("cursor", "abc"), ("limit", "2")])
+    assert caught.value.reason == "INVALID_CURSOR"
+
+
+@pytest.mark.parametrize("body", [b"", b"{}", b" { } ", b"\n"])
+def test_a_route_without_a_body_takes_an_empty_body_and_an_empty_object_alike(body: bytes) -> None:
+    assert decode("GET", "/tenants/t/things/n", body=body) == {"tenant_id": "t", "name": "n"}
+
+
+@pytest.mark.parametrize("body", [b'{"name": "x"}', b"[]", b"{"])
+def test_a_route_without_a_body_refuses_any_other(body: bytes) -> None:
+    with pytest.raises(TranscodeError):
+        decode("GET", "/tenants/t/things/n", body=body)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query", "body", "names"),
+    [
+        ("POST", "/tenants/t/things", None, {"password": {}, "oidc": {}}, ["password", "oidc"]),
+        ("POST", "/tenants/t/things", None, {"unknown": 1}, ["unknown"]),
+        ("POST", "/tenants/t/things", None, {"password": {"nope": 1}}, ["password.nope"]),
+        ("POST", "/tenants/t/things", None, {"count": "many"}, ["count"]),
+        ("POST", "/tenants/t/things", None, {"name": 5}, ["name"]),
+        ("POST", "/tenants/t/things", None, {"name": ["a"]}, ["name"]),
+        ("POST", "/tenants/t/things", None, {"password": {"minLength": 1.5}}, ["password.minLength"]),
+        ("POST", "/tenants/t/things", None, {"password": {"minLength": -1}}, ["minLength"]),
+        ("GET", "/things", [("limit", "ten")], None, ["limit"]),
+        ("GET", "/things", [("limit", "99999999999")], None, ["limit"]),
+    ],
+)
+def test_errors_name_fields_as_sent_and_never_protobuf_internals(
+    method: str, path: str, query: list[tuple[str, str]] | None, body: Any, names: list[str]
+) -> None:
+    with pytest.raises(TranscodeError) as caught:
+        decode(method, path, query, body=body)
+    message = str(caught.value)
+    for name in names:
+        assert repr(name) in message or f" {name}" in message, message
+    for internal in ("central.", "Input", "Thing", "oneof", "int()", "literal", "'int'", "\n"):
+        assert internal not in message, message
