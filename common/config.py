@@ -44,6 +44,8 @@ class Config:
     # The server-side ceiling on any one statement, whatever its caller's deadline.
     db_statement_timeout_seconds: int
     max_body_bytes: int
+    # The time a client has to send a whole request body; a slower one gets a 408.
+    body_timeout_seconds: float
     session_cookie_name: str
     session_ttl_seconds: int
     session_idle_seconds: int
@@ -74,6 +76,7 @@ class Config:
             db_pool_max_size=_number(env, "CENTRAL_DB_POOL_MAX_SIZE", 10, int),
             db_statement_timeout_seconds=_number(env, "CENTRAL_DB_STATEMENT_TIMEOUT_SECONDS", 30, int),
             max_body_bytes=_number(env, "CENTRAL_MAX_BODY_BYTES", 1_048_576, int),
+            body_timeout_seconds=_number(env, "CENTRAL_BODY_TIMEOUT_SECONDS", 10.0, float),
             session_cookie_name=_cookie_name(env, "CENTRAL_SESSION_COOKIE_NAME", "__Host-central-session"),
             session_ttl_seconds=_number(env, "CENTRAL_SESSION_TTL_SECONDS", 14 * 24 * 3600, int),
             session_idle_seconds=_number(env, "CENTRAL_SESSION_IDLE_SECONDS", 24 * 3600, int),

@@ -6,6 +6,7 @@ is a handful of dictionary look-ups around the rpc.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -57,6 +58,7 @@ class GatewayApp:
         cursors: Cursors,
         rpc_timeout: float,
         max_body_bytes: int,
+        body_timeout: float,
         on_shutdown: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.routes = routes
@@ -69,6 +71,7 @@ class GatewayApp:
         self.cursors = cursors
         self.rpc_timeout = rpc_timeout
         self.max_body_bytes = max_body_bytes
+        self.body_timeout = body_timeout
         self.on_shutdown = on_shutdown
         self.logger = get_logger(type(self).__name__)
         missing = {r.service.full_name for r in routes.routes} - set(backends)
@@ -223,6 +226,30 @@ class GatewayApp:
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
             raise _too_large(self.max_body_bytes)
+        try:
+            async with asyncio.timeout(self.body_timeout):
+                body = await self._receive_body(receive)
+        except TimeoutError:
+            # A body that never ends would hold its connection for ever: answer, then close it.
+            raise HttpError(
+                408,
+                grpc.StatusCode.DEADLINE_EXCEEDED,
+                f"the body did not arrive within {self.body_timeout:g} seconds",
+                "BODY_TIMEOUT",
+                [(b"connection", b"close")],
+            ) from None
+        if body.strip():
+            content_type = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
+            if content_type != b"application/json":
+                raise HttpError(
+                    415,
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    "the body must be application/json",
+                    "UNSUPPORTED_MEDIA_TYPE",
+                )
+        return body
+
+    async def _receive_body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []
         size = 0
         more = True
@@ -236,17 +263,7 @@ class GatewayApp:
                 raise _too_large(self.max_body_bytes)
             chunks.append(chunk)
             more = event.get("more_body", False)
-        body = b"".join(chunks)
-        if body.strip():
-            content_type = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
-            if content_type != b"application/json":
-                raise HttpError(
-                    415,
-                    grpc.StatusCode.INVALID_ARGUMENT,
-                    "the body must be application/json",
-                    "UNSUPPORTED_MEDIA_TYPE",
-                )
-        return body
+        return b"".join(chunks)
 
 
 def _without_body(send: Send) -> Send:

@@ -44,8 +44,9 @@ def build_app(container: Container) -> GatewayApp:
         cookie=SessionCookie(config),
         allowed_origins=config.allowed_origins,
         cursors=container.cursors,
-        rpc_timeout=container.config.rpc_timeout_seconds,
-        max_body_bytes=container.config.max_body_bytes,
+        rpc_timeout=config.rpc_timeout_seconds,
+        max_body_bytes=config.max_body_bytes,
+        body_timeout=config.body_timeout_seconds,
         on_shutdown=container.close,
     )
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -264,6 +266,26 @@ async def test_head_answers_as_get_with_the_same_headers_and_no_body(stack: Stac
     unauthenticated = await stack.http.head(f"/tenants/{TenantIds.new()}")
     assert unauthenticated.status_code == 401
     assert unauthenticated.content == b""
+
+
+async def test_a_body_that_never_finishes_is_408_and_its_connection_closed(stack: Stack) -> None:
+    slow = Container.create(replace(stack.config, body_timeout_seconds=0.3))
+    async with running_gateway(slow) as url:
+        address = urlsplit(url)
+        assert address.hostname is not None and address.port is not None
+        reader, writer = await asyncio.open_connection(address.hostname, address.port)
+        writer.write(
+            b"POST /auth/password-login HTTP/1.1\r\nhost: gateway\r\n"
+            b"content-type: application/json\r\ncontent-length: 100\r\n\r\n"
+            b'{"tenantId": '
+        )
+        await writer.drain()
+        # read() returns at end of stream: only once the gateway has closed the connection.
+        answer = await asyncio.wait_for(reader.read(), timeout=5)
+        writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408 "), answer
+    assert b'"BODY_TIMEOUT"' in body
 
 
 async def test_allowed_origins_may_send_unsafe_requests_and_no_other_origin_may(stack: Stack) -> None:
