@@ -13,6 +13,7 @@ from common.container import Container
 from common.logs import get_logger
 from worker.activities import activities
 from worker.dispatcher import TemporalDispatcher
+from worker.logs import one_line_activity_failures
 from worker.queues import TaskQueue
 from worker.schedules import ensure_schedules
 from worker.temporal import connect
@@ -24,6 +25,7 @@ GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 
 async def start_worker(container: Container, client: Client, queue: TaskQueue) -> Worker:
     """The queue's worker, its schedules in place; run it with `async with`."""
+    one_line_activity_failures()
     await ensure_schedules(TemporalDispatcher(client), container.config, queue)
     return Worker(
         client,

@@ -51,16 +51,18 @@ def _reason(error: grpc.aio.AioRpcError) -> tuple[str, str]:
     return error.code().name, "central"
 
 
-def application_error(error: grpc.aio.AioRpcError) -> Exception:
-    """What an activity raises for a failed rpc: final for FINAL_CODES, retried otherwise."""
-    if error.code() not in FINAL_CODES:
-        return error
+def application_error(error: grpc.aio.AioRpcError) -> ApplicationError:
+    """What an activity raises for a failed rpc: final for FINAL_CODES, retried otherwise.
+
+    Always a new error, never `error` itself: raised `from error`, the failed rpc must not
+    become its own cause, or Temporal's failure converter recurses without end.
+    """
     reason, domain = _reason(error)
     return ApplicationError(
         error.details() or reason,
         {"code": error.code().name, "reason": reason, "domain": domain},
         type=reason,
-        non_retryable=True,
+        non_retryable=error.code() in FINAL_CODES,
     )
 
 

@@ -19,7 +19,15 @@ from temporalio.worker import Worker
 
 from central.auth.v1 import tenant_users_pb2, tenant_users_pb2_grpc
 from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
-from services.identity.activities.signup import CreateAdminActivityInput, CreatedAdmin, SignupActivities
+from common.ports import free_port
+from services.identity.activities.signup import (
+    CreateAdminActivityInput,
+    CreatedAdmin,
+    CreatedTenant,
+    CreateTenantActivityInput,
+    SignupActivities,
+)
+from services.identity.errors import calling
 from services.identity.workflows.signup import SignupWorkflow, SignupWorkflowInput
 from tests.integration.conftest import Stack
 from tests.integration.identity import COOKIE, PASSWORD, fresh_address, new_tenant, session_token
@@ -170,6 +178,52 @@ async def test_a_failure_after_the_tenant_is_compensated(stack: Stack) -> None:
     ]
     assert scheduled == ["signup.create_tenant", "signup.create_admin", "signup.undo"]
     assert await slug_lookup_error(stack, slug) == grpc.StatusCode.NOT_FOUND
+
+
+class TenantsDownAtFirst(SignupActivities):
+    """The tenant step's first attempt finds the tenants service down; the retry finds it up."""
+
+    def __init__(self, stack: Stack, down: grpc.aio.Channel) -> None:
+        super().__init__(stack.channel, stack.auth_channel, 5.0)
+        self.down = tenants_pb2_grpc.TenantsServiceStub(down)
+
+    @activity.defn(name="signup.create_tenant")
+    async def create_tenant(self, input: CreateTenantActivityInput) -> CreatedTenant:
+        if activity.info().attempt == 1:
+            await calling(self.down.GetTenantBySlug(tenants_pb2.GetTenantBySlugInput(slug="x"), timeout=2))
+        return await super().create_tenant(input)
+
+
+async def test_a_retried_step_logs_one_line(stack: Stack, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="temporalio")
+    queue = f"retried-{secrets.token_hex(4)}"
+    slug = f"retried-{secrets.token_hex(4)}"
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{free_port()}") as down:
+        activities = TenantsDownAtFirst(stack, down)
+        async with Worker(
+            stack.temporal,
+            task_queue=queue,
+            workflows=[SignupWorkflow],
+            activities=[activities.create_tenant, activities.create_admin, activities.undo_signup],
+        ):
+            result = await stack.temporal.execute_workflow(
+                SignupWorkflow.run,
+                SignupWorkflowInput(
+                    slug, "Retried", "r@example.com", "R", "$argon2id$v=19$m=19456,t=2,p=1$x$y"
+                ),
+                id=f"signup-{slug}",
+                task_queue=queue,
+            )
+    assert result.tenant.slug == slug
+    about_it = [
+        r for r in caplog.records if f"signup-{slug}" in r.getMessage() and r.levelno >= logging.WARNING
+    ]
+    assert len(about_it) == 1, [r.getMessage() for r in about_it]
+    [line] = about_it
+    assert (line.name, line.exc_info, line.exc_text) == ("temporalio.activity", None, None)
+    assert "\n" not in line.getMessage()
+    assert "'attempt': 1" in line.getMessage()
+    assert ": UNAVAILABLE: " in line.getMessage()
 
 
 async def test_a_signup_survives_its_worker_being_killed_after_the_tenant_step(stack: Stack) -> None:

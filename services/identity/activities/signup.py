@@ -9,7 +9,7 @@ from temporalio import activity
 
 from central.auth.v1 import tenant_users_pb2, tenant_users_pb2_grpc
 from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
-from services.identity.errors import calling
+from services.identity.errors import application_error, calling
 
 
 @dataclass(frozen=True)
@@ -120,5 +120,5 @@ class SignupActivities:
         except grpc.aio.AioRpcError as error:
             if error.code() == grpc.StatusCode.NOT_FOUND:
                 return False
-            raise
+            raise application_error(error) from error
         return True
