@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
 from datetime import timedelta
 
 from temporalio.client import Client
@@ -11,6 +9,7 @@ from temporalio.worker import Worker
 
 from common.container import Container
 from common.logs import get_logger
+from common.signals import stop_signalled
 from worker.activities import activities
 from worker.dispatcher import TemporalDispatcher
 from worker.logs import one_line_activity_failures
@@ -38,12 +37,10 @@ async def start_worker(container: Container, client: Client, queue: TaskQueue) -
 
 async def run_worker(container: Container, queue: TaskQueue) -> None:
     logger = get_logger(f"worker.{queue}")
+    # First of all: a SIGTERM while connecting must stop the worker cleanly too.
+    stopping = stop_signalled()
     client = await connect(container.config, container.telemetry)
     worker = await start_worker(container, client, queue)
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stopping.set)
     logger.info("polling task queue %s at %s", queue, container.config.temporal_addr)
     async with worker:
         await stopping.wait()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +14,7 @@ from common.container import Container
 from common.grpc.guard import Guard
 from common.logs import get_logger
 from common.principal import PrincipalSigner
+from common.signals import stop_signalled
 
 GRACE_SECONDS = 10.0
 SERVER_OPTIONS = [
@@ -63,14 +62,12 @@ async def start_server(
 async def serve_until_signalled(name: str, address: str, register: Register, container: Container) -> None:
     """Serve until SIGTERM or SIGINT, then stop gracefully and release the container's resources."""
     logger = get_logger(name)
+    # Before listening: a SIGTERM that comes as soon as the port accepts must stop us cleanly.
+    stopping = stop_signalled()
     running = await start_server(
         address, register, container.signer, container.telemetry.grpc_server_interceptors()
     )
     logger.info("serving %s on %s", ", ".join(running.service_names), address)
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stopping.set)
     await stopping.wait()
     logger.info("stopping: finishing in-flight rpcs (grace %.0fs)", GRACE_SECONDS)
     await running.stop(GRACE_SECONDS)

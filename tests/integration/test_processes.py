@@ -96,6 +96,19 @@ async def test_each_process_stops_cleanly_on_sigterm(stack: Stack, command: list
             process.kill()
 
 
+@pytest.mark.parametrize("kind", ["grpc", "worker"])
+async def test_a_sigterm_while_starting_is_a_clean_stop(stack: Stack, kind: str) -> None:
+    env = central_env(stack, CENTRAL_TEMPORAL_ADDR=str(stack.config.temporal_addr))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.integration.sigterm_at_start", kind, env=env
+    )
+    try:
+        assert await asyncio.wait_for(process.wait(), 20) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+
+
 @pytest.mark.timeout(90)
 async def test_up_brings_the_system_up_and_down(tmp_path: Path) -> None:
     gateway_port, tenants_port, auth_port, temporal_port = free_port(), free_port(), free_port(), free_port()
