@@ -11,18 +11,20 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from unittest.mock import patch
 
 import grpc
 import uvloop
 from temporalio.client import Client
 
-import worker.main
 from common.config import Config
 from common.container import Container
 from common.grpc.guard import Guard
 from common.grpc.server import serve_until_signalled
 from common.telemetry import Telemetry
+from worker.main import run_worker
 from worker.queues import TaskQueue
+from worker.temporal import connect
 
 
 def sigterm_myself() -> None:
@@ -38,14 +40,12 @@ async def grpc_server(container: Container) -> None:
 
 
 async def core_worker(container: Container) -> None:
-    connect = worker.main.connect
-
     async def signalled_while_connecting(config: Config, telemetry: Telemetry | None = None) -> Client:
         sigterm_myself()
         return await connect(config, telemetry)
 
-    worker.main.connect = signalled_while_connecting
-    await worker.main.run_worker(container, TaskQueue.CORE)
+    with patch("worker.main.connect", signalled_while_connecting):
+        await run_worker(container, TaskQueue.CORE)
 
 
 if __name__ == "__main__":
