@@ -93,7 +93,8 @@ class SessionService:
         limits = [Limit(email_key, self.max_failures_per_email)]
         if principal.client_address:
             limits.append(Limit(f"address:{principal.client_address}", self.max_failures_per_address))
-        await self.throttle.check(limits)
+        # Counted before the password is checked, so that guesses at once cannot outrun the count.
+        reservation = await self.throttle.tx_reserve(limits)
 
         user = await self.users.get_by_email(tenant_uuid, email, self.db) if tenant_uuid else None
         plausible = user is not None and len(input.password) <= rules.MAX_PASSWORD_LENGTH
@@ -105,7 +106,6 @@ class SessionService:
             await self.connectors.get_password_connector(tenant_uuid, self.db) if tenant_uuid else None
         )
         if not (password_ok and user is not None and connector is not None and connector.enabled):
-            await self.throttle.record_failure([limit.key for limit in limits])
             raise errors.invalid_credentials()
 
         assert user.password_hash is not None
@@ -124,6 +124,7 @@ class SessionService:
                 row=TenantUserRow,
             )
         await self.throttle.clear(email_key)
+        await self.throttle.release(reservation)
         assert updated is not None
         return self.users.to_tenant_user_private(updated), token
 

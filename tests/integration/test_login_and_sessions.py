@@ -236,3 +236,34 @@ async def test_revoking_ones_own_session_clears_the_cookie(stack: Stack) -> None
     assert (response.status_code, response.json()) == (200, {})
     assert response.headers["set-cookie"].startswith(f"{COOKIE}=; Max-Age=0")
     assert (await stack.http.get("/me", headers=admin.cookie)).status_code == 401
+
+
+async def test_guesses_at_once_get_no_further_than_the_per_email_limit(stack: Stack) -> None:
+    admin = await signed_in(stack)
+    limit = stack.config.login_max_failures_per_email
+    results = await asyncio.gather(
+        *(login(stack, admin.tenant_id, admin.user.email, "wrong password!") for _ in range(3 * limit))
+    )
+    statuses = [r.status_code for r in results]
+    assert (statuses.count(401), statuses.count(429)) == (limit, 2 * limit)
+
+
+async def test_a_good_login_clears_the_failures_of_its_email(stack: Stack) -> None:
+    admin = await signed_in(stack)
+    limit = stack.config.login_max_failures_per_email
+    for _ in range(limit - 1):
+        assert (await login(stack, admin.tenant_id, admin.user.email, "wrong password!")).status_code == 401
+    assert (await login(stack, admin.tenant_id, admin.user.email, PASSWORD)).status_code == 200
+    # The count starts again: the owner who finally remembered gets the whole allowance back.
+    for _ in range(limit):
+        assert (await login(stack, admin.tenant_id, admin.user.email, "wrong password!")).status_code == 401
+    assert (await login(stack, admin.tenant_id, admin.user.email, PASSWORD)).status_code == 429
+
+
+async def test_good_logins_never_use_up_an_addresses_allowance(stack: Stack) -> None:
+    # An office behind one address logs in all morning: only failures count.
+    admin = await signed_in(stack)
+    office = {"x-forwarded-for": fresh_address()}
+    for _ in range(stack.config.login_max_failures_per_address + 1):
+        response = await login(stack, admin.tenant_id, admin.user.email, PASSWORD, office)
+        assert response.status_code == 200
