@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -51,6 +52,10 @@ class Config:
     session_idle_seconds: int
     # Origins other than the gateway's own from which browsers may send unsafe requests.
     allowed_origins: frozenset[str]
+    # The reverse proxies (addresses or CIDR networks) whose X-Forwarded-For and
+    # X-Forwarded-Proto the gateway believes. None by default: the client address is then
+    # the TCP peer, so that nobody can pick their own address to dodge the login throttle.
+    trusted_proxies: tuple[str, ...]
     login_window_seconds: int
     login_max_failures_per_email: int
     login_max_failures_per_address: int
@@ -81,6 +86,7 @@ class Config:
             session_ttl_seconds=_number(env, "CENTRAL_SESSION_TTL_SECONDS", 14 * 24 * 3600, int),
             session_idle_seconds=_number(env, "CENTRAL_SESSION_IDLE_SECONDS", 24 * 3600, int),
             allowed_origins=_origins(env, "CENTRAL_ALLOWED_ORIGINS"),
+            trusted_proxies=_networks(env, "CENTRAL_TRUSTED_PROXIES"),
             login_window_seconds=_number(env, "CENTRAL_LOGIN_WINDOW_SECONDS", 15 * 60, int),
             login_max_failures_per_email=_number(env, "CENTRAL_LOGIN_MAX_FAILURES_PER_EMAIL", 10, int),
             login_max_failures_per_address=_number(env, "CENTRAL_LOGIN_MAX_FAILURES_PER_ADDRESS", 100, int),
@@ -136,3 +142,17 @@ def _origins(env: Mapping[str, str], name: str) -> frozenset[str]:
         if not re.match(r"^https?://[^/\s]+$", origin):
             raise ConfigError(f"{name}: {origin!r} is not an origin like https://app.example.com")
     return origins
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    networks: list[str] = []
+    for item in (env.get(name) or "").split(","):
+        if not item.strip():
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(item.strip())))
+        except ValueError:
+            raise ConfigError(
+                f"{name}: {item.strip()!r} is not an address or network like 10.0.0.7 or 10.0.0.0/24"
+            ) from None
+    return tuple(networks)

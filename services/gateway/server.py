@@ -51,11 +51,15 @@ def build_app(container: Container) -> GatewayApp:
     )
 
 
-def uvicorn_config(app: Any, host: str, port: int) -> uvicorn.Config:
+def uvicorn_config(app: Any, host: str, port: int, trusted_proxies: tuple[str, ...] = ()) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         host=host,
         port=port,
+        # Forwarding headers only from the proxies an operator named (CENTRAL_TRUSTED_PROXIES);
+        # uvicorn's default would believe any loopback caller.
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=list(trusted_proxies),
         loop="uvloop",
         http="httptools",
         lifespan="on",
@@ -76,5 +80,6 @@ async def serve(container: Container) -> None:
     # place; with a no-op one there, a drained gateway exits 0 like every other process.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: None)
-    await uvicorn.Server(uvicorn_config(asgi, address.host, address.port)).serve()
+    config = uvicorn_config(asgi, address.host, address.port, container.config.trusted_proxies)
+    await uvicorn.Server(config).serve()
     logger.info("stopped")

@@ -70,7 +70,8 @@ class Stack:
 @asynccontextmanager
 async def running_gateway(container: Container) -> AsyncIterator[str]:
     """A gateway on a free loopback port; yields its base URL."""
-    server = uvicorn.Server(uvicorn_config(build_app(container), "127.0.0.1", 0))
+    config = uvicorn_config(build_app(container), "127.0.0.1", 0, container.config.trusted_proxies)
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
@@ -106,6 +107,8 @@ def base_config(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> 
         "CENTRAL_DATABASE_URL": database_url,
         # Small enough that the throttling test reaches it quickly.
         "CENTRAL_LOGIN_MAX_FAILURES_PER_ADDRESS": "12",
+        # The tests' HTTP client stands for a proxy: it says which client each request is from.
+        "CENTRAL_TRUSTED_PROXIES": "127.0.0.1",
     }
     return Config.from_env(env)
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
+import httpx
 import psycopg
 from argon2 import PasswordHasher
 
-from tests.integration.conftest import Stack
+from common.config import Config
+from common.container import Container
+from services.auth.throttle import hash_key
+from tests.integration.conftest import Stack, running_gateway
 from tests.integration.identity import (
     COOKIE,
     PASSWORD,
@@ -267,3 +272,35 @@ async def test_good_logins_never_use_up_an_addresses_allowance(stack: Stack) -> 
     for _ in range(stack.config.login_max_failures_per_address + 1):
         response = await login(stack, admin.tenant_id, admin.user.email, PASSWORD, office)
         assert response.status_code == 200
+
+
+async def test_without_trusted_proxies_a_forged_forwarded_for_changes_nothing(stack: Stack) -> None:
+    # The default: no proxy named. A spray from loopback (which uvicorn would believe by
+    # default) that rotates X-Forwarded-For is throttled by the address it really comes from.
+    assert Config.from_env({}).trusted_proxies == ()
+    config = replace(stack.config, trusted_proxies=())
+    real_address = hash_key("address:127.0.0.1")
+    target = await signed_in(stack)
+    limit = stack.config.login_max_failures_per_address
+    try:
+        async with (
+            running_gateway(Container.create(config)) as url,
+            httpx.AsyncClient(base_url=url) as http,
+        ):
+            statuses = []
+            for i in range(limit + 2):
+                response = await http.post(
+                    "/auth/password-login",
+                    json={"tenantId": target.tenant_id, "email": f"guess-{i}@example.com", "password": "x"},
+                    headers={"x-forwarded-for": fresh_address()},
+                )
+                statuses.append(response.status_code)
+        # Other tests' failures from loopback may have counted already: a 429 only comes earlier.
+        assert statuses[-2:] == [429, 429]
+        assert statuses == sorted(statuses) and statuses.count(401) <= limit
+        # The same guesses through the stack's gateway, which trusts the test client as its proxy,
+        # each come from the address that the proxy names.
+        assert (await login(stack, target.tenant_id, target.user.email, PASSWORD)).status_code == 200
+    finally:
+        async with await psycopg.AsyncConnection.connect(stack.database_url, autocommit=True) as conn:
+            await conn.execute("DELETE FROM auth.login_throttles WHERE key_hash = %s", (real_address,))

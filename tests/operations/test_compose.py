@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from cli.main import _parser
+from common.config import Config
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -63,3 +64,13 @@ def test_the_signing_key_is_a_secret_not_a_variable() -> None:
     for service in CENTRAL_SERVICES.values():
         assert "CENTRAL_SIGNING_KEY" not in service["environment"]
         assert service["secrets"] == ["central_signing_key"]
+
+
+def test_the_gateway_believes_forwarding_headers_from_its_proxy_alone() -> None:
+    services = COMPOSE["services"]
+    trusted = Config.from_env(services["gateway"]["environment"]).trusted_proxies
+    proxy_address = services["proxy"]["networks"]["default"]["ipv4_address"]
+    assert trusted == (f"{proxy_address}/32",)
+    # Nobody else reaches the gateway from outside this host.
+    assert all(port.startswith("127.0.0.1:") for port in services["gateway"]["ports"])
+    assert "gateway:8080" in services["proxy"]["command"]
