@@ -31,7 +31,8 @@ from services.auth.tenant_users import TenantUserService
 from services.auth.throttle import Limit, LoginThrottle
 from services.tenants.ids import TenantIds
 
-# `last_seen_at` is written at most this often, so that validation is a read nearly always.
+# `last_seen_at` is written at most this often, so that validation is a read nearly always;
+# a short idle timeout writes it more often (see `SessionPolicy.last_seen_resolution`).
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 _TOKEN_BYTES = 32
 
@@ -40,6 +41,15 @@ _TOKEN_BYTES = 32
 class SessionPolicy:
     ttl: timedelta
     idle_timeout: timedelta
+
+    @property
+    def last_seen_resolution(self) -> timedelta:
+        """How stale `last_seen_at` may be: a tenth of the idle timeout, and at most a minute.
+
+        A session used more often than its idle timeout then never idles out, whatever
+        the timeout, and a session left alone ends at most a tenth late.
+        """
+        return min(LAST_SEEN_RESOLUTION, self.idle_timeout / 10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +195,7 @@ class SessionService:
         )
         if session is None:
             raise errors.invalid_session()
-        if now - session.last_seen_at >= LAST_SEEN_RESOLUTION:
+        if now - session.last_seen_at >= self.policy.last_seen_resolution:
             await executor.execute(
                 "UPDATE auth.sessions SET last_seen_at = %s WHERE session_id = %s", (now, session.session_id)
             )

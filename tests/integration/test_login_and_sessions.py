@@ -6,12 +6,17 @@ import asyncio
 from dataclasses import replace
 from datetime import timedelta
 
+import grpc
 import httpx
 import psycopg
 from argon2 import PasswordHasher
 
+from central.auth.v1 import sessions_pb2, sessions_pb2_grpc
 from common.config import Config
 from common.container import Container
+from common.grpc.channels import open_system_channel
+from common.grpc.server import start_server
+from services.auth.server import registrar as auth_registrar
 from services.auth.throttle import hash_key
 from tests.integration.conftest import Stack, running_gateway
 from tests.integration.identity import (
@@ -304,3 +309,34 @@ async def test_without_trusted_proxies_a_forged_forwarded_for_changes_nothing(st
     finally:
         async with await psycopg.AsyncConnection.connect(stack.database_url, autocommit=True) as conn:
             await conn.execute("DELETE FROM auth.login_throttles WHERE key_hash = %s", (real_address,))
+
+
+async def test_a_short_idle_timeout_is_honoured_to_the_second(stack: Stack) -> None:
+    # An auth service whose sessions idle out after 30 s, on the stack's database and clock.
+    container = Container.create(replace(stack.config, session_idle_seconds=30))
+    server = await start_server(
+        "127.0.0.1:0", await auth_registrar(container, clock=stack.clock), container.signer
+    )
+    channel = open_system_channel(f"127.0.0.1:{server.port}", container.signer)
+    sessions = sessions_pb2_grpc.SessionsServiceStub(channel)
+
+    async def validate(token: str) -> grpc.StatusCode:
+        try:
+            await sessions.ValidateSession(sessions_pb2.ValidateSessionInput(session_token=token), timeout=5)
+        except grpc.aio.AioRpcError as error:
+            return error.code()
+        return grpc.StatusCode.OK
+
+    try:
+        admin = await signed_in(stack)
+        # Used every 20 s, it stays alive far beyond 30 s ...
+        for _ in range(4):
+            stack.clock.advance(timedelta(seconds=20))
+            assert await validate(admin.token) == grpc.StatusCode.OK
+        # ... and left alone for 31 s, it has ended.
+        stack.clock.advance(timedelta(seconds=31))
+        assert await validate(admin.token) == grpc.StatusCode.UNAUTHENTICATED
+    finally:
+        await channel.close()
+        await server.stop(grace=1)
+        await container.close()
