@@ -158,13 +158,18 @@ async def test_idle_and_absolute_expiry(stack: Stack) -> None:
     assert (await stack.http.get("/me", headers=idle.cookie)).status_code == 401
 
     busy = await signed_in(stack)
-    # Used every 20 hours, the session lives until its absolute lifetime of 14 days.
-    for _ in range(16):
+    lifetime = timedelta(seconds=stack.config.session_ttl_seconds)
+    # Used every 20 hours, never idle, the session lives until its absolute lifetime ...
+    used_for = timedelta()
+    while used_for + timedelta(hours=20) < lifetime:
         stack.clock.advance(timedelta(hours=20))
-        if (await stack.http.get("/me", headers=busy.cookie)).status_code != 200:
-            break
-    total_hours = 20 * (_ + 1)
-    assert 14 * 24 - 20 < total_hours <= 14 * 24 + 20
+        used_for += timedelta(hours=20)
+        assert (await stack.http.get("/me", headers=busy.cookie)).status_code == 200
+    stack.clock.advance(lifetime - used_for - timedelta(minutes=1))
+    assert (await stack.http.get("/me", headers=busy.cookie)).status_code == 200
+    # ... and not a minute longer, used a minute ago or not.
+    stack.clock.advance(timedelta(minutes=1, seconds=1))
+    assert (await stack.http.get("/me", headers=busy.cookie)).status_code == 401
 
 
 async def test_last_seen_is_written_at_most_once_a_minute(stack: Stack) -> None:
