@@ -1,7 +1,8 @@
 """One real stack per test session: PostgreSQL, the tenants and auth gRPC servers and the gateway.
 
-PostgreSQL is the embedded server of a temporary CENTRAL_HOME, or, when
-CENTRAL_DATABASE_URL is set, a fresh database created on that server and dropped after.
+PostgreSQL is the embedded server of a temporary CENTRAL_HOME, with a hot standby that the
+read-only pools read (tests/integration/replica.py), or, when CENTRAL_DATABASE_URL is set, a
+fresh database created on that server and dropped after (and no standby).
 The auth service runs on a clock the tests can move, so expiry needs no sleeping.
 """
 
@@ -35,6 +36,7 @@ from common.temporal_dev import start_dev_server
 from services.auth.server import registrar as auth_registrar
 from services.gateway.server import build_app, uvicorn_config
 from services.tenants.server import registrar as tenants_registrar
+from tests.integration.replica import Replica
 from worker.main import start_worker
 from worker.queues import TaskQueue
 from worker.temporal import connect
@@ -65,6 +67,8 @@ class Stack:
     channel: grpc.aio.Channel
     auth_channel: grpc.aio.Channel
     temporal: Client
+    # The standby behind CENTRAL_DATABASE_RO_URL; None on a server given by CENTRAL_DATABASE_URL.
+    replica: Replica | None = None
 
 
 @asynccontextmanager
@@ -86,11 +90,17 @@ async def running_gateway(container: Container) -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    given = os.environ.get("CENTRAL_DATABASE_URL")
-    if not given:
-        yield embedded_database_url(tmp_path_factory.mktemp("central-home"))
+def embedded_home(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """Where the embedded PostgreSQL lives; None when CENTRAL_DATABASE_URL names a server."""
+    return None if os.environ.get("CENTRAL_DATABASE_URL") else tmp_path_factory.mktemp("central-home")
+
+
+@pytest.fixture(scope="session")
+def database_url(embedded_home: Path | None) -> Iterator[str]:
+    if embedded_home is not None:
+        yield embedded_database_url(embedded_home)
         return
+    given = os.environ["CENTRAL_DATABASE_URL"]
     name = f"central_test_{secrets.token_hex(4)}"
     with psycopg.connect(given, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -100,11 +110,24 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def base_config(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Config:
+def replica(embedded_home: Path | None, database_url: str) -> Iterator[Replica | None]:
+    if embedded_home is None:
+        yield None
+        return
+    standby = Replica.start(embedded_home)
+    yield standby
+    standby.stop()
+
+
+@pytest.fixture(scope="session")
+def base_config(
+    tmp_path_factory: pytest.TempPathFactory, database_url: str, replica: Replica | None
+) -> Config:
     home: Path = tmp_path_factory.mktemp("home")
     env = {
         "CENTRAL_HOME": str(home),
         "CENTRAL_DATABASE_URL": database_url,
+        "CENTRAL_DATABASE_RO_URL": replica.url if replica else "",
         # Small enough that the throttling test reaches it quickly.
         "CENTRAL_LOGIN_MAX_FAILURES_PER_ADDRESS": "12",
         # The tests' HTTP client stands for a proxy: it says which client each request is from.
@@ -124,7 +147,9 @@ async def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> AsyncIte
 
 
 @pytest.fixture(scope="session")
-async def stack(base_config: Config, database_url: str, temporal_address: HostPort) -> AsyncIterator[Stack]:
+async def stack(
+    base_config: Config, database_url: str, temporal_address: HostPort, replica: Replica | None
+) -> AsyncIterator[Stack]:
     await migrate_all(database_url)
     base_config = replace(base_config, temporal_addr=temporal_address)
     container = Container.create(base_config)
@@ -158,6 +183,7 @@ async def stack(base_config: Config, database_url: str, temporal_address: HostPo
             channel,
             auth_channel,
             temporal,
+            replica=replica,
         )
     await worker_container.close()
     await channel.close()

@@ -9,6 +9,7 @@ from datetime import timedelta
 import grpc
 import httpx
 import psycopg
+import pytest
 from argon2 import PasswordHasher
 
 from central.auth.v1 import sessions_pb2, sessions_pb2_grpc
@@ -17,6 +18,7 @@ from common.container import Container
 from common.grpc.channels import open_system_channel
 from common.grpc.server import start_server
 from services.auth.server import registrar as auth_registrar
+from services.auth.sessions import hash_token
 from services.auth.throttle import hash_key
 from tests.integration.conftest import Stack, running_gateway
 from tests.integration.identity import (
@@ -345,3 +347,26 @@ async def test_a_short_idle_timeout_is_honoured_to_the_second(stack: Stack) -> N
         await channel.close()
         await server.stop(grace=1)
         await container.close()
+
+
+async def test_a_revoked_session_is_refused_at_once_while_the_replica_lags(stack: Stack) -> None:
+    if stack.replica is None:
+        pytest.skip("needs the embedded PostgreSQL, whose standby the read-only pools read")
+    admin = await signed_in(stack)
+    other = session_token(await login(stack, admin.tenant_id, admin.user.email, PASSWORD))
+    other_cookie = {"cookie": f"{COOKIE}={other}"}
+    sessions = (await stack.http.get("/me/sessions", headers=admin.cookie)).json()["sessions"]
+    [other_id] = [s["sessionId"] for s in sessions if not s["current"]]
+    async with stack.replica.held_behind():
+        revoked = await stack.http.delete(f"/me/sessions/{other_id}", headers=admin.cookie)
+        assert revoked.status_code == 200
+        assert (await stack.http.get("/me", headers=other_cookie)).status_code == 401
+        assert (await stack.http.post("/auth/logout", headers=admin.cookie)).status_code == 200
+        assert (await stack.http.get("/me", headers=admin.cookie)).status_code == 401
+        # The read-only pool would still have let both in.
+        async with await psycopg.AsyncConnection.connect(stack.replica.url) as standby:
+            cursor = await standby.execute(
+                "SELECT count(*) FROM auth.sessions WHERE token_hash = ANY(%s) AND revoked_at IS NULL",
+                ([hash_token(admin.token), hash_token(other)],),
+            )
+            assert await cursor.fetchone() == (2,)
