@@ -221,6 +221,15 @@ class SessionsApi(sessions_grpc.SessionsServiceServicer):
         deleted = await self.sessions.delete_ended(request.ended_seconds_ago, request.batch_size)
         return sessions_pb.DeleteEndedSessionsResponse(deleted=deleted)
 
+    async def DeleteExpiredLoginThrottles(  # noqa: N802
+        self, request: sessions_pb.DeleteExpiredLoginThrottlesInput, context: Context
+    ) -> sessions_pb.DeleteExpiredLoginThrottlesResponse:
+        require_system()
+        if not 1 <= request.batch_size <= 10_000:
+            raise ValidationError.of("batch_size", "must be between 1 and 10000")
+        deleted = await self.sessions.throttle.delete_expired(request.batch_size)
+        return sessions_pb.DeleteExpiredLoginThrottlesResponse(deleted=deleted)
+
     async def CreateSession(  # noqa: N802
         self, request: sessions_pb.CreateSessionInput, context: Context
     ) -> sessions_pb.CreateSessionResponse:

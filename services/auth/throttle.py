@@ -104,3 +104,13 @@ class LoginThrottle:
         await (executor or self.db).execute(
             "DELETE FROM auth.login_throttles WHERE key_hash = %s", (hash_key(key),)
         )
+
+    async def delete_expired(self, batch_size: int, executor: Executor | None = None) -> int:
+        """Delete up to `batch_size` keys whose window has passed; they would start afresh anyway."""
+        # The outer condition is checked again on a row that a login renewed meanwhile.
+        return await (executor or self.db).execute(
+            "DELETE FROM auth.login_throttles WHERE window_started_at <= %(expired)s AND key_hash IN ("
+            " SELECT key_hash FROM auth.login_throttles WHERE window_started_at <= %(expired)s"
+            " LIMIT %(batch)s)",
+            {"expired": self.clock.now() - self.window, "batch": batch_size},
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 from dataclasses import replace
 from datetime import timedelta
 
@@ -20,6 +21,7 @@ from common.grpc.server import start_server
 from services.auth.server import registrar as auth_registrar
 from services.auth.sessions import hash_token
 from services.auth.throttle import hash_key
+from services.identity.workflows.session_cleanup import SessionCleanupInput, SessionCleanupWorkflow
 from tests.integration.conftest import Stack, running_gateway
 from tests.integration.identity import (
     COOKIE,
@@ -31,6 +33,7 @@ from tests.integration.identity import (
     session_token,
     signed_in,
 )
+from worker.dispatcher import TemporalDispatcher
 
 
 async def test_login_sets_a_safe_cookie_and_answers_the_private_user(stack: Stack) -> None:
@@ -370,3 +373,42 @@ async def test_a_revoked_session_is_refused_at_once_while_the_replica_lags(stack
                 ([hash_token(admin.token), hash_token(other)],),
             )
             assert await cursor.fetchone() == (2,)
+
+
+async def test_the_cleanup_schedule_deletes_throttle_keys_whose_window_has_passed(stack: Stack) -> None:
+    admin = await signed_in(stack)
+    window = timedelta(seconds=stack.config.login_window_seconds)
+    gone, kept = (f"{name}-{secrets.token_hex(4)}@example.com" for name in ("gone", "kept"))
+    assert (await login(stack, admin.tenant_id, gone, "wrong password!")).status_code == 401
+    stack.clock.advance(window + timedelta(seconds=1))
+    assert (await login(stack, admin.tenant_id, kept, "wrong password!")).status_code == 401
+
+    async def expired_rows() -> int:
+        async with await psycopg.AsyncConnection.connect(stack.database_url) as conn:
+            cursor = await conn.execute(
+                "SELECT count(*) FROM auth.login_throttles WHERE window_started_at <= %s",
+                (stack.clock.now() - window,),
+            )
+            row = await cursor.fetchone()
+        assert row is not None
+        return int(row[0])
+
+    before = await expired_rows()
+    assert before >= 1
+    sessions = sessions_pb2_grpc.SessionsServiceStub(stack.auth_channel)
+    one = await sessions.DeleteExpiredLoginThrottles(
+        sessions_pb2.DeleteExpiredLoginThrottlesInput(batch_size=1), timeout=5
+    )
+    assert one.deleted == 1 and await expired_rows() == before - 1
+    result = await TemporalDispatcher(stack.temporal).execute(
+        SessionCleanupWorkflow.run,
+        SessionCleanupInput(ended_seconds_ago=3600, batch_size=1000),
+        id=f"session-cleanup-test-{secrets.token_hex(4)}",
+    )
+    assert result.login_throttles_deleted == before - 1
+    assert await expired_rows() == 0
+    # The live key still counts its failure: one fewer wrong guess is let through.
+    limit = stack.config.login_max_failures_per_email
+    for _ in range(limit - 1):
+        assert (await login(stack, admin.tenant_id, kept, "wrong password!")).status_code == 401
+    assert (await login(stack, admin.tenant_id, kept, "wrong password!")).status_code == 429

@@ -25,4 +25,5 @@ def activities(container: Container) -> list[Callable[..., Any]]:
         accounts.revoke_sessions,
         accounts.remove_user,
         accounts.delete_ended_sessions,
+        accounts.delete_expired_login_throttles,
     ]

@@ -39,6 +39,16 @@ class DeletedSessions:
     deleted: int
 
 
+@dataclass(frozen=True)
+class DeleteExpiredLoginThrottlesActivityInput:
+    batch_size: int
+
+
+@dataclass(frozen=True)
+class DeletedLoginThrottles:
+    deleted: int
+
+
 class AccountActivities:
     """Holds a gRPC channel to the auth service, signed as the system."""
 
@@ -85,3 +95,15 @@ class AccountActivities:
             )
         )
         return DeletedSessions(response.deleted)
+
+    @activity.defn(name="accounts.delete_expired_login_throttles")
+    async def delete_expired_login_throttles(
+        self, input: DeleteExpiredLoginThrottlesActivityInput
+    ) -> DeletedLoginThrottles:
+        response = await calling(
+            self.sessions.DeleteExpiredLoginThrottles(
+                sessions_pb2.DeleteExpiredLoginThrottlesInput(batch_size=input.batch_size),
+                timeout=self.deadline,
+            )
+        )
+        return DeletedLoginThrottles(response.deleted)

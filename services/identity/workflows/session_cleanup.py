@@ -1,4 +1,5 @@
-"""SessionCleanupWorkflow: deletes sessions that ended long enough ago, in batches.
+"""SessionCleanupWorkflow: deletes sessions that ended long enough ago, then login throttle
+keys whose window has passed, in batches.
 
 Run by a Temporal Schedule that the core worker creates or updates when it starts.
 """
@@ -12,7 +13,11 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from services.identity.activities.accounts import AccountActivities, DeleteEndedSessionsActivityInput
+    from services.identity.activities.accounts import (
+        AccountActivities,
+        DeleteEndedSessionsActivityInput,
+        DeleteExpiredLoginThrottlesActivityInput,
+    )
 
 SCHEDULE_ID = "session-cleanup"
 # Bounds one run's history; what is left waits for the next run.
@@ -28,6 +33,7 @@ class SessionCleanupInput:
 @dataclass(frozen=True)
 class SessionCleanupOutput:
     deleted: int
+    login_throttles_deleted: int = 0
 
 
 @workflow.defn(name="SessionCleanupWorkflow")
@@ -45,4 +51,17 @@ class SessionCleanupWorkflow:
             deleted += batch.deleted
             if batch.deleted < input.batch_size:
                 break
-        return SessionCleanupOutput(deleted=deleted)
+        login_throttles_deleted = 0
+        # A run begun before this step existed replays without it.
+        if workflow.patched("delete-expired-login-throttles"):
+            for _ in range(MAX_BATCHES):
+                throttles = await workflow.execute_activity_method(
+                    AccountActivities.delete_expired_login_throttles,
+                    DeleteExpiredLoginThrottlesActivityInput(input.batch_size),
+                    start_to_close_timeout=timedelta(seconds=30),
+                    retry_policy=RetryPolicy(maximum_attempts=5),
+                )
+                login_throttles_deleted += throttles.deleted
+                if throttles.deleted < input.batch_size:
+                    break
+        return SessionCleanupOutput(deleted=deleted, login_throttles_deleted=login_throttles_deleted)
