@@ -98,6 +98,13 @@ class ValidationError(DomainError):
         return [*super().details(), bad_request]
 
 
+class InvalidInputError(DomainError):
+    """A value the field rules let through, yet the database refused (too long for an index, say)."""
+
+    code = grpc.StatusCode.INVALID_ARGUMENT
+    default_reason = "INVALID_INPUT"
+
+
 def collect_violations(*checks: FieldViolation | None, domain: str = "central") -> None:
     """Raise one ValidationError naming every failed check, or nothing."""
     violations = [v for v in checks if v is not None]

@@ -1,7 +1,11 @@
-"""What every rpc of every service goes through: principal verification and error mapping.
+"""What every rpc of every service goes through: principal, input rules, error mapping.
 
 The principal is verified before the handler runs (UNAUTHENTICATED when missing, forged or
-expired) and made the rpc's current principal; every failure leaves as one proper status.
+expired) and made the rpc's current principal; then the input is checked against the field
+rules its proto declares (INVALID_ARGUMENT naming every bad field); every failure leaves as
+one proper status. A database failure is told apart by its cause: a database that cannot be
+reached is UNAVAILABLE, a value the database refuses is INVALID_ARGUMENT, any other failed
+query is INTERNAL.
 Handlers are wrapped once when they are registered: an interceptor would rebuild the
 handler on every call, on the hottest path there is. gRPC's own health and reflection
 services are not wrapped, so orchestrators can probe without a key.
@@ -23,7 +27,8 @@ from psycopg import errors as pg_errors
 from psycopg_pool import PoolTimeout
 
 from common.deadlines import set_deadline
-from common.errors import DomainError
+from common.errors import DomainError, InvalidInputError
+from common.grpc import input_rules
 from common.logs import get_logger
 from common.metrics import rpc_duration, rpc_requests
 from common.principal import METADATA_KEY, PrincipalSigner, set_current_principal
@@ -32,6 +37,8 @@ logger = get_logger("grpc")
 
 ServicerT = TypeVar("ServicerT")
 _CLEANUP_MARGIN = 0.05
+# SQLSTATEs of a server that refuses connections or is going away: the database is down.
+_UNREACHABLE_STATES = {"53300", "57P01", "57P02", "57P03"}
 Handler = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
 
 
@@ -61,6 +68,7 @@ def _guarded(method: str, handler: Handler, signer: PrincipalSigner) -> Handler:
     async def _served(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         try:
             set_current_principal(signer.verify(_principal_token(context)))
+            input_rules.check_input(request)
             # The caller's deadline bounds the work done for it, database included. The handler
             # gives up a little early, so that psycopg can cancel its query on the server before
             # gRPC cancels the rpc's task: a second cancellation would leave the query running.
@@ -74,9 +82,11 @@ def _guarded(method: str, handler: Handler, signer: PrincipalSigner) -> Handler:
             await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline exceeded")
         except pg_errors.QueryCanceled:
             await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "query cancelled")
-        except (psycopg.OperationalError, PoolTimeout):
+        except PoolTimeout:
             logger.warning("%s: database unavailable", method, exc_info=True)
             await context.abort(grpc.StatusCode.UNAVAILABLE, "database unavailable")
+        except psycopg.Error as error:
+            await _database_failed(method, error, context)
         except Exception as error:
             # AbortError from a handler's own context.abort() must pass through untouched.
             if isinstance(error, grpc.aio.AbortError):
@@ -85,6 +95,37 @@ def _guarded(method: str, handler: Handler, signer: PrincipalSigner) -> Handler:
             await context.abort(grpc.StatusCode.INTERNAL, "internal error")
 
     return guarded
+
+
+async def _database_failed(
+    method: str, error: psycopg.Error, context: grpc.aio.ServicerContext[Any, Any]
+) -> None:
+    if _caused_by_input(error):
+        # Every input rule passed, yet the database refused a value: a rule is missing.
+        logger.warning("%s: the database refused the input (%s)", method, error.sqlstate, exc_info=True)
+        await _abort(context, InvalidInputError("a value of the request cannot be stored"))
+    elif _unreachable(error):
+        logger.warning("%s: database unavailable", method, exc_info=True)
+        await context.abort(grpc.StatusCode.UNAVAILABLE, "database unavailable")
+    else:
+        logger.error("%s: query failed (%s)", method, error.sqlstate, exc_info=True)
+        await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+
+
+def _caused_by_input(error: psycopg.Error) -> bool:
+    """Data exceptions (SQLSTATE class 22: too long, NUL, malformed) and limits a value broke (54).
+
+    psycopg raises a client-side DataError, without a SQLSTATE, for a NUL in a text parameter.
+    """
+    return isinstance(error, (psycopg.DataError, pg_errors.ProgramLimitExceeded))
+
+
+def _unreachable(error: psycopg.Error) -> bool:
+    """A connection that failed or broke (no SQLSTATE, or class 08), or a server refusing work."""
+    if not isinstance(error, psycopg.OperationalError):
+        return False
+    state = error.sqlstate
+    return state is None or state.startswith("08") or state in _UNREACHABLE_STATES
 
 
 def _record(method: str, code: Any, started: float) -> None:
@@ -105,6 +146,7 @@ class Guard:
             if method.client_streaming or method.server_streaming:
                 raise NotImplementedError(f"{method.full_name}: streaming rpcs need a guard of their own")
             path = f"/{service.full_name}/{method.name}"
+            input_rules.prepare(method.input_type)
             methods[method.name] = _guarded(path, getattr(servicer, method.name), self.signer)
         # The generated add_*_to_server reads the handlers as attributes, once.
         return cast(ServicerT, SimpleNamespace(**methods))

@@ -77,8 +77,11 @@ class RouteOptions(_message.Message):
 
     TAG_FIELD_NUMBER: _builtins.int
     SECURITY_FIELD_NUMBER: _builtins.int
+    THROTTLED_FIELD_NUMBER: _builtins.int
     tag: _builtins.str
     """OpenAPI tag grouping the route."""
+    throttled: _builtins.bool
+    """The route answers 429, with Retry-After, to a caller who tries too often."""
     @_builtins.property
     def security(self) -> Global___Security: ...
     def __init__(
@@ -86,10 +89,11 @@ class RouteOptions(_message.Message):
         *,
         tag: _builtins.str = ...,
         security: Global___Security | None = ...,
+        throttled: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["security", b"security"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["security", b"security", "tag", b"tag"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["security", b"security", "tag", b"tag", "throttled", b"throttled"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -22,76 +22,104 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 from central.api.v1 import options_pb2 as central_dot_api_dot_v1_dot_options__pb2
+from central.api.v1 import rules_pb2 as central_dot_api_dot_v1_dot_rules__pb2
 from central.auth.v1 import tenant_users_pb2 as central_dot_auth_dot_v1_dot_tenant__users__pb2
 from central.lists.v1 import lists_pb2 as central_dot_lists_dot_v1_dot_lists__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63\x65ntral/auth/v1/sessions.proto\x12\x0f\x63\x65ntral.auth.v1\x1a\x1c\x63\x65ntral/api/v1/options.proto\x1a\"central/auth/v1/tenant_users.proto\x1a\x1c\x63\x65ntral/lists/v1/lists.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdb\x01\n\x0eSessionPrivate\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12.\n\ncreated_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0clast_seen_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nuser_agent\x18\x05 \x01(\t\x12\x0f\n\x07\x63urrent\x18\x06 \x01(\x08\"\\\n\rSessionHolder\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x16\n\x0etenant_user_id\x18\x03 \x01(\t\x12\x0c\n\x04role\x18\x04 \x01(\t\"H\n\x12PasswordLoginInput\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x10\n\x08password\x18\x03 \x01(\t\"m\n\x15PasswordLoginResponse\x12\x37\n\x0btenant_user\x18\x01 \x01(\x0b\x32\".central.auth.v1.TenantUserPrivate\x12\x1b\n\rsession_token\x18\x02 \x01(\tB\x04\xc8\xf3\x18\x01\"\r\n\x0bLogoutInput\"-\n\x0eLogoutResponse\x12\x1b\n\rsession_ended\x18\x01 \x01(\x08\x42\x04\xd0\xf3\x18\x01\"_\n\x13ListMySessionsInput\x12\x12\n\x05limit\x18\x01 \x01(\rH\x00\x88\x01\x01\x12*\n\x05order\x18\x02 \x01(\x0e\x32\x1b.central.lists.v1.ListOrderB\x08\n\x06_limit\"n\n\x1bListMySessionsInputOrCursor\x12\x35\n\x05input\x18\x01 \x01(\x0b\x32$.central.auth.v1.ListMySessionsInputH\x00\x12\x10\n\x06\x63ursor\x18\x02 \x01(\tH\x00\x42\x06\n\x04kind\"`\n\x16ListMySessionsResponse\x12\x31\n\x08sessions\x18\x01 \x03(\x0b\x32\x1f.central.auth.v1.SessionPrivate\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"*\n\x14RevokeMySessionInput\x12\x12\n\nsession_id\x18\x01 \x01(\t\"6\n\x17RevokeMySessionResponse\x12\x1b\n\rsession_ended\x18\x01 \x01(\x08\x42\x04\xd0\xf3\x18\x01\"-\n\x14ValidateSessionInput\x12\x15\n\rsession_token\x18\x01 \x01(\t\"J\n\x17ValidateSessionResponse\x12/\n\x07session\x18\x01 \x01(\x0b\x32\x1e.central.auth.v1.SessionHolder\"S\n\x12\x43reateSessionInput\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x16\n\x0etenant_user_id\x18\x02 \x01(\t\x12\x12\n\nuser_agent\x18\x03 \x01(\t\"B\n\x15\x43reateSessionResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x15\n\rsession_token\x18\x02 \x01(\t\"J\n\x1dRevokeTenantUserSessionsInput\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x16\n\x0etenant_user_id\x18\x02 \x01(\t\"3\n RevokeTenantUserSessionsResponse\x12\x0f\n\x07revoked\x18\x01 \x01(\r\"I\n\x18\x44\x65leteEndedSessionsInput\x12\x19\n\x11\x65nded_seconds_ago\x18\x01 \x01(\r\x12\x12\n\nbatch_size\x18\x02 \x01(\r\".\n\x1b\x44\x65leteEndedSessionsResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\r\"6\n DeleteExpiredLoginThrottlesInput\x12\x12\n\nbatch_size\x18\x01 \x01(\r\"6\n#DeleteExpiredLoginThrottlesResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\r2\xe9\x08\n\x0fSessionsService\x12\x89\x01\n\rPasswordLogin\x12#.central.auth.v1.PasswordLoginInput\x1a&.central.auth.v1.PasswordLoginResponse\"+\xc2\xf3\x18\x08\n\x04\x61uth\x12\x00\x82\xd3\xe4\x93\x02\x19\"\x14/auth/password-login:\x01*\x12n\n\x06Logout\x12\x1c.central.auth.v1.LogoutInput\x1a\x1f.central.auth.v1.LogoutResponse\"%\xc2\xf3\x18\r\n\x04\x61uth\x12\x05\n\x01\x01\x10\x01\x82\xd3\xe4\x93\x02\x0e\"\x0c/auth/logout\x12\x8a\x01\n\x0eListMySessions\x12,.central.auth.v1.ListMySessionsInputOrCursor\x1a\'.central.auth.v1.ListMySessionsResponse\"!\xc2\xf3\x18\t\n\x02me\x12\x03\n\x01\x01\x82\xd3\xe4\x93\x02\x0e\x12\x0c/me/sessions\x12\x92\x01\n\x0fRevokeMySession\x12%.central.auth.v1.RevokeMySessionInput\x1a(.central.auth.v1.RevokeMySessionResponse\".\xc2\xf3\x18\t\n\x02me\x12\x03\n\x01\x01\x82\xd3\xe4\x93\x02\x1b*\x19/me/sessions/{session_id}\x12\x62\n\x0fValidateSession\x12%.central.auth.v1.ValidateSessionInput\x1a(.central.auth.v1.ValidateSessionResponse\x12}\n\x18RevokeTenantUserSessions\x12..central.auth.v1.RevokeTenantUserSessionsInput\x1a\x31.central.auth.v1.RevokeTenantUserSessionsResponse\x12n\n\x13\x44\x65leteEndedSessions\x12).central.auth.v1.DeleteEndedSessionsInput\x1a,.central.auth.v1.DeleteEndedSessionsResponse\x12\\\n\rCreateSession\x12#.central.auth.v1.CreateSessionInput\x1a&.central.auth.v1.CreateSessionResponse\x12\x86\x01\n\x1b\x44\x65leteExpiredLoginThrottles\x12\x31.central.auth.v1.DeleteExpiredLoginThrottlesInput\x1a\x34.central.auth.v1.DeleteExpiredLoginThrottlesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63\x65ntral/auth/v1/sessions.proto\x12\x0f\x63\x65ntral.auth.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1c\x63\x65ntral/api/v1/options.proto\x1a\x1a\x63\x65ntral/api/v1/rules.proto\x1a\"central/auth/v1/tenant_users.proto\x1a\x1c\x63\x65ntral/lists/v1/lists.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdb\x01\n\x0eSessionPrivate\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12.\n\ncreated_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0clast_seen_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nuser_agent\x18\x05 \x01(\t\x12\x0f\n\x07\x63urrent\x18\x06 \x01(\x08\"\\\n\rSessionHolder\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x16\n\x0etenant_user_id\x18\x03 \x01(\t\x12\x0c\n\x04role\x18\x04 \x01(\t\"e\n\x12PasswordLoginInput\x12\x1a\n\ttenant_id\x18\x01 \x01(\tB\x07\xbaH\x04r\x02\x18@\x12\x17\n\x05\x65mail\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\xfe\x01\x12\x1a\n\x08password\x18\x03 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x02\"m\n\x15PasswordLoginResponse\x12\x37\n\x0btenant_user\x18\x01 \x01(\x0b\x32\".central.auth.v1.TenantUserPrivate\x12\x1b\n\rsession_token\x18\x02 \x01(\tB\x04\xc8\xf3\x18\x01\"\r\n\x0bLogoutInput\"-\n\x0eLogoutResponse\x12\x1b\n\rsession_ended\x18\x01 \x01(\x08\x42\x04\xd0\xf3\x18\x01\"u\n\x13ListMySessionsInput\x12\x1e\n\x05limit\x18\x01 \x01(\rB\n\xbaH\x07*\x05\x18\xc8\x01(\x01H\x00\x88\x01\x01\x12\x34\n\x05order\x18\x02 \x01(\x0e\x32\x1b.central.lists.v1.ListOrderB\x08\xbaH\x05\x82\x01\x02\x10\x01\x42\x08\n\x06_limit\"y\n\x1bListMySessionsInputOrCursor\x12\x35\n\x05input\x18\x01 \x01(\x0b\x32$.central.auth.v1.ListMySessionsInputH\x00\x12\x1b\n\x06\x63ursor\x18\x02 \x01(\tB\t\xbaH\x06r\x04\xa8\xfa\x18\x01H\x00\x42\x06\n\x04kind\"`\n\x16ListMySessionsResponse\x12\x31\n\x08sessions\x18\x01 \x03(\x0b\x32\x1f.central.auth.v1.SessionPrivate\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"8\n\x14RevokeMySessionInput\x12 \n\nsession_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xf8\xf9\x18\x01\xc8\x01\x01\"6\n\x17RevokeMySessionResponse\x12\x1b\n\rsession_ended\x18\x01 \x01(\x08\x42\x04\xd0\xf3\x18\x01\"-\n\x14ValidateSessionInput\x12\x15\n\rsession_token\x18\x01 \x01(\t\"J\n\x17ValidateSessionResponse\x12/\n\x07session\x18\x01 \x01(\x0b\x32\x1e.central.auth.v1.SessionHolder\"y\n\x12\x43reateSessionInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12$\n\x0etenant_user_id\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\xe8\xf9\x18\x01\xc8\x01\x01\x12\x1c\n\nuser_agent\x18\x03 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x04\"B\n\x15\x43reateSessionResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x15\n\rsession_token\x18\x02 \x01(\t\"f\n\x1dRevokeTenantUserSessionsInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12$\n\x0etenant_user_id\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\xe8\xf9\x18\x01\xc8\x01\x01\"3\n RevokeTenantUserSessionsResponse\x12\x0f\n\x07revoked\x18\x01 \x01(\r\"U\n\x18\x44\x65leteEndedSessionsInput\x12\x19\n\x11\x65nded_seconds_ago\x18\x01 \x01(\r\x12\x1e\n\nbatch_size\x18\x02 \x01(\rB\n\xbaH\x07*\x05\x18\x90N(\x01\".\n\x1b\x44\x65leteEndedSessionsResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\r\"6\n DeleteExpiredLoginThrottlesInput\x12\x12\n\nbatch_size\x18\x01 \x01(\r\"6\n#DeleteExpiredLoginThrottlesResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\r2\xeb\x08\n\x0fSessionsService\x12\x8b\x01\n\rPasswordLogin\x12#.central.auth.v1.PasswordLoginInput\x1a&.central.auth.v1.PasswordLoginResponse\"-\xc2\xf3\x18\n\n\x04\x61uth\x12\x00\x18\x01\x82\xd3\xe4\x93\x02\x19\"\x14/auth/password-login:\x01*\x12n\n\x06Logout\x12\x1c.central.auth.v1.LogoutInput\x1a\x1f.central.auth.v1.LogoutResponse\"%\xc2\xf3\x18\r\n\x04\x61uth\x12\x05\n\x01\x01\x10\x01\x82\xd3\xe4\x93\x02\x0e\"\x0c/auth/logout\x12\x8a\x01\n\x0eListMySessions\x12,.central.auth.v1.ListMySessionsInputOrCursor\x1a\'.central.auth.v1.ListMySessionsResponse\"!\xc2\xf3\x18\t\n\x02me\x12\x03\n\x01\x01\x82\xd3\xe4\x93\x02\x0e\x12\x0c/me/sessions\x12\x92\x01\n\x0fRevokeMySession\x12%.central.auth.v1.RevokeMySessionInput\x1a(.central.auth.v1.RevokeMySessionResponse\".\xc2\xf3\x18\t\n\x02me\x12\x03\n\x01\x01\x82\xd3\xe4\x93\x02\x1b*\x19/me/sessions/{session_id}\x12\x62\n\x0fValidateSession\x12%.central.auth.v1.ValidateSessionInput\x1a(.central.auth.v1.ValidateSessionResponse\x12}\n\x18RevokeTenantUserSessions\x12..central.auth.v1.RevokeTenantUserSessionsInput\x1a\x31.central.auth.v1.RevokeTenantUserSessionsResponse\x12n\n\x13\x44\x65leteEndedSessions\x12).central.auth.v1.DeleteEndedSessionsInput\x1a,.central.auth.v1.DeleteEndedSessionsResponse\x12\\\n\rCreateSession\x12#.central.auth.v1.CreateSessionInput\x1a&.central.auth.v1.CreateSessionResponse\x12\x86\x01\n\x1b\x44\x65leteExpiredLoginThrottles\x12\x31.central.auth.v1.DeleteExpiredLoginThrottlesInput\x1a\x34.central.auth.v1.DeleteExpiredLoginThrottlesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'central.auth.v1.sessions_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_PASSWORDLOGININPUT'].fields_by_name['tenant_id']._loaded_options = None
+  _globals['_PASSWORDLOGININPUT'].fields_by_name['tenant_id']._serialized_options = b'\272H\004r\002\030@'
+  _globals['_PASSWORDLOGININPUT'].fields_by_name['email']._loaded_options = None
+  _globals['_PASSWORDLOGININPUT'].fields_by_name['email']._serialized_options = b'\272H\005r\003\030\376\001'
+  _globals['_PASSWORDLOGININPUT'].fields_by_name['password']._loaded_options = None
+  _globals['_PASSWORDLOGININPUT'].fields_by_name['password']._serialized_options = b'\272H\005r\003\030\200\002'
   _globals['_PASSWORDLOGINRESPONSE'].fields_by_name['session_token']._loaded_options = None
   _globals['_PASSWORDLOGINRESPONSE'].fields_by_name['session_token']._serialized_options = b'\310\363\030\001'
   _globals['_LOGOUTRESPONSE'].fields_by_name['session_ended']._loaded_options = None
   _globals['_LOGOUTRESPONSE'].fields_by_name['session_ended']._serialized_options = b'\320\363\030\001'
+  _globals['_LISTMYSESSIONSINPUT'].fields_by_name['limit']._loaded_options = None
+  _globals['_LISTMYSESSIONSINPUT'].fields_by_name['limit']._serialized_options = b'\272H\007*\005\030\310\001(\001'
+  _globals['_LISTMYSESSIONSINPUT'].fields_by_name['order']._loaded_options = None
+  _globals['_LISTMYSESSIONSINPUT'].fields_by_name['order']._serialized_options = b'\272H\005\202\001\002\020\001'
+  _globals['_LISTMYSESSIONSINPUTORCURSOR'].fields_by_name['cursor']._loaded_options = None
+  _globals['_LISTMYSESSIONSINPUTORCURSOR'].fields_by_name['cursor']._serialized_options = b'\272H\006r\004\250\372\030\001'
+  _globals['_REVOKEMYSESSIONINPUT'].fields_by_name['session_id']._loaded_options = None
+  _globals['_REVOKEMYSESSIONINPUT'].fields_by_name['session_id']._serialized_options = b'\272H\tr\004\370\371\030\001\310\001\001'
   _globals['_REVOKEMYSESSIONRESPONSE'].fields_by_name['session_ended']._loaded_options = None
   _globals['_REVOKEMYSESSIONRESPONSE'].fields_by_name['session_ended']._serialized_options = b'\320\363\030\001'
+  _globals['_CREATESESSIONINPUT'].fields_by_name['tenant_id']._loaded_options = None
+  _globals['_CREATESESSIONINPUT'].fields_by_name['tenant_id']._serialized_options = b'\272H\tr\004\340\371\030\001\310\001\001'
+  _globals['_CREATESESSIONINPUT'].fields_by_name['tenant_user_id']._loaded_options = None
+  _globals['_CREATESESSIONINPUT'].fields_by_name['tenant_user_id']._serialized_options = b'\272H\tr\004\350\371\030\001\310\001\001'
+  _globals['_CREATESESSIONINPUT'].fields_by_name['user_agent']._loaded_options = None
+  _globals['_CREATESESSIONINPUT'].fields_by_name['user_agent']._serialized_options = b'\272H\005r\003\030\200\004'
+  _globals['_REVOKETENANTUSERSESSIONSINPUT'].fields_by_name['tenant_id']._loaded_options = None
+  _globals['_REVOKETENANTUSERSESSIONSINPUT'].fields_by_name['tenant_id']._serialized_options = b'\272H\tr\004\340\371\030\001\310\001\001'
+  _globals['_REVOKETENANTUSERSESSIONSINPUT'].fields_by_name['tenant_user_id']._loaded_options = None
+  _globals['_REVOKETENANTUSERSESSIONSINPUT'].fields_by_name['tenant_user_id']._serialized_options = b'\272H\tr\004\350\371\030\001\310\001\001'
+  _globals['_DELETEENDEDSESSIONSINPUT'].fields_by_name['batch_size']._loaded_options = None
+  _globals['_DELETEENDEDSESSIONSINPUT'].fields_by_name['batch_size']._serialized_options = b'\272H\007*\005\030\220N(\001'
   _globals['_SESSIONSSERVICE'].methods_by_name['PasswordLogin']._loaded_options = None
-  _globals['_SESSIONSSERVICE'].methods_by_name['PasswordLogin']._serialized_options = b'\302\363\030\010\n\004auth\022\000\202\323\344\223\002\031\"\024/auth/password-login:\001*'
+  _globals['_SESSIONSSERVICE'].methods_by_name['PasswordLogin']._serialized_options = b'\302\363\030\n\n\004auth\022\000\030\001\202\323\344\223\002\031\"\024/auth/password-login:\001*'
   _globals['_SESSIONSSERVICE'].methods_by_name['Logout']._loaded_options = None
   _globals['_SESSIONSSERVICE'].methods_by_name['Logout']._serialized_options = b'\302\363\030\r\n\004auth\022\005\n\001\001\020\001\202\323\344\223\002\016\"\014/auth/logout'
   _globals['_SESSIONSSERVICE'].methods_by_name['ListMySessions']._loaded_options = None
   _globals['_SESSIONSSERVICE'].methods_by_name['ListMySessions']._serialized_options = b'\302\363\030\t\n\002me\022\003\n\001\001\202\323\344\223\002\016\022\014/me/sessions'
   _globals['_SESSIONSSERVICE'].methods_by_name['RevokeMySession']._loaded_options = None
   _globals['_SESSIONSSERVICE'].methods_by_name['RevokeMySession']._serialized_options = b'\302\363\030\t\n\002me\022\003\n\001\001\202\323\344\223\002\033*\031/me/sessions/{session_id}'
-  _globals['_SESSIONPRIVATE']._serialized_start=211
-  _globals['_SESSIONPRIVATE']._serialized_end=430
-  _globals['_SESSIONHOLDER']._serialized_start=432
-  _globals['_SESSIONHOLDER']._serialized_end=524
-  _globals['_PASSWORDLOGININPUT']._serialized_start=526
-  _globals['_PASSWORDLOGININPUT']._serialized_end=598
-  _globals['_PASSWORDLOGINRESPONSE']._serialized_start=600
-  _globals['_PASSWORDLOGINRESPONSE']._serialized_end=709
-  _globals['_LOGOUTINPUT']._serialized_start=711
-  _globals['_LOGOUTINPUT']._serialized_end=724
-  _globals['_LOGOUTRESPONSE']._serialized_start=726
-  _globals['_LOGOUTRESPONSE']._serialized_end=771
-  _globals['_LISTMYSESSIONSINPUT']._serialized_start=773
-  _globals['_LISTMYSESSIONSINPUT']._serialized_end=868
-  _globals['_LISTMYSESSIONSINPUTORCURSOR']._serialized_start=870
-  _globals['_LISTMYSESSIONSINPUTORCURSOR']._serialized_end=980
-  _globals['_LISTMYSESSIONSRESPONSE']._serialized_start=982
-  _globals['_LISTMYSESSIONSRESPONSE']._serialized_end=1078
-  _globals['_REVOKEMYSESSIONINPUT']._serialized_start=1080
-  _globals['_REVOKEMYSESSIONINPUT']._serialized_end=1122
-  _globals['_REVOKEMYSESSIONRESPONSE']._serialized_start=1124
-  _globals['_REVOKEMYSESSIONRESPONSE']._serialized_end=1178
-  _globals['_VALIDATESESSIONINPUT']._serialized_start=1180
-  _globals['_VALIDATESESSIONINPUT']._serialized_end=1225
-  _globals['_VALIDATESESSIONRESPONSE']._serialized_start=1227
-  _globals['_VALIDATESESSIONRESPONSE']._serialized_end=1301
-  _globals['_CREATESESSIONINPUT']._serialized_start=1303
-  _globals['_CREATESESSIONINPUT']._serialized_end=1386
-  _globals['_CREATESESSIONRESPONSE']._serialized_start=1388
-  _globals['_CREATESESSIONRESPONSE']._serialized_end=1454
-  _globals['_REVOKETENANTUSERSESSIONSINPUT']._serialized_start=1456
-  _globals['_REVOKETENANTUSERSESSIONSINPUT']._serialized_end=1530
-  _globals['_REVOKETENANTUSERSESSIONSRESPONSE']._serialized_start=1532
-  _globals['_REVOKETENANTUSERSESSIONSRESPONSE']._serialized_end=1583
-  _globals['_DELETEENDEDSESSIONSINPUT']._serialized_start=1585
-  _globals['_DELETEENDEDSESSIONSINPUT']._serialized_end=1658
-  _globals['_DELETEENDEDSESSIONSRESPONSE']._serialized_start=1660
-  _globals['_DELETEENDEDSESSIONSRESPONSE']._serialized_end=1706
-  _globals['_DELETEEXPIREDLOGINTHROTTLESINPUT']._serialized_start=1708
-  _globals['_DELETEEXPIREDLOGINTHROTTLESINPUT']._serialized_end=1762
-  _globals['_DELETEEXPIREDLOGINTHROTTLESRESPONSE']._serialized_start=1764
-  _globals['_DELETEEXPIREDLOGINTHROTTLESRESPONSE']._serialized_end=1818
-  _globals['_SESSIONSSERVICE']._serialized_start=1821
-  _globals['_SESSIONSSERVICE']._serialized_end=2950
+  _globals['_SESSIONPRIVATE']._serialized_start=268
+  _globals['_SESSIONPRIVATE']._serialized_end=487
+  _globals['_SESSIONHOLDER']._serialized_start=489
+  _globals['_SESSIONHOLDER']._serialized_end=581
+  _globals['_PASSWORDLOGININPUT']._serialized_start=583
+  _globals['_PASSWORDLOGININPUT']._serialized_end=684
+  _globals['_PASSWORDLOGINRESPONSE']._serialized_start=686
+  _globals['_PASSWORDLOGINRESPONSE']._serialized_end=795
+  _globals['_LOGOUTINPUT']._serialized_start=797
+  _globals['_LOGOUTINPUT']._serialized_end=810
+  _globals['_LOGOUTRESPONSE']._serialized_start=812
+  _globals['_LOGOUTRESPONSE']._serialized_end=857
+  _globals['_LISTMYSESSIONSINPUT']._serialized_start=859
+  _globals['_LISTMYSESSIONSINPUT']._serialized_end=976
+  _globals['_LISTMYSESSIONSINPUTORCURSOR']._serialized_start=978
+  _globals['_LISTMYSESSIONSINPUTORCURSOR']._serialized_end=1099
+  _globals['_LISTMYSESSIONSRESPONSE']._serialized_start=1101
+  _globals['_LISTMYSESSIONSRESPONSE']._serialized_end=1197
+  _globals['_REVOKEMYSESSIONINPUT']._serialized_start=1199
+  _globals['_REVOKEMYSESSIONINPUT']._serialized_end=1255
+  _globals['_REVOKEMYSESSIONRESPONSE']._serialized_start=1257
+  _globals['_REVOKEMYSESSIONRESPONSE']._serialized_end=1311
+  _globals['_VALIDATESESSIONINPUT']._serialized_start=1313
+  _globals['_VALIDATESESSIONINPUT']._serialized_end=1358
+  _globals['_VALIDATESESSIONRESPONSE']._serialized_start=1360
+  _globals['_VALIDATESESSIONRESPONSE']._serialized_end=1434
+  _globals['_CREATESESSIONINPUT']._serialized_start=1436
+  _globals['_CREATESESSIONINPUT']._serialized_end=1557
+  _globals['_CREATESESSIONRESPONSE']._serialized_start=1559
+  _globals['_CREATESESSIONRESPONSE']._serialized_end=1625
+  _globals['_REVOKETENANTUSERSESSIONSINPUT']._serialized_start=1627
+  _globals['_REVOKETENANTUSERSESSIONSINPUT']._serialized_end=1729
+  _globals['_REVOKETENANTUSERSESSIONSRESPONSE']._serialized_start=1731
+  _globals['_REVOKETENANTUSERSESSIONSRESPONSE']._serialized_end=1782
+  _globals['_DELETEENDEDSESSIONSINPUT']._serialized_start=1784
+  _globals['_DELETEENDEDSESSIONSINPUT']._serialized_end=1869
+  _globals['_DELETEENDEDSESSIONSRESPONSE']._serialized_start=1871
+  _globals['_DELETEENDEDSESSIONSRESPONSE']._serialized_end=1917
+  _globals['_DELETEEXPIREDLOGINTHROTTLESINPUT']._serialized_start=1919
+  _globals['_DELETEEXPIREDLOGINTHROTTLESINPUT']._serialized_end=1973
+  _globals['_DELETEEXPIREDLOGINTHROTTLESRESPONSE']._serialized_start=1975
+  _globals['_DELETEEXPIREDLOGINTHROTTLESRESPONSE']._serialized_end=2029
+  _globals['_SESSIONSSERVICE']._serialized_start=2032
+  _globals['_SESSIONSSERVICE']._serialized_end=3163
 # @@protoc_insertion_point(module_scope)

@@ -99,6 +99,7 @@ class PasswordLoginInput(_message.Message):
     EMAIL_FIELD_NUMBER: _builtins.int
     PASSWORD_FIELD_NUMBER: _builtins.int
     tenant_id: _builtins.str
+    """Bounded only: a malformed part is a wrong part, and gets the same 401 as any other."""
     email: _builtins.str
     password: _builtins.str
     def __init__(

@@ -31,6 +31,7 @@ class SignupInput(_message.Message):
     tenant_display_name: _builtins.str
     email: _builtins.str
     password: _builtins.str
+    """At least the minimum of the default password connector, which the new tenant gets."""
     display_name: _builtins.str
     """The admin's own name."""
     def __init__(

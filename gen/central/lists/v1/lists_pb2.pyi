@@ -28,7 +28,11 @@ class _ListOrderEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ListOrder.V
 
 class ListOrder(_ListOrder, metaclass=_ListOrderEnumTypeWrapper):
     """Direction of a list, by creation order. Every ListXInput copies in the shared
-    list fields `optional uint32 limit = 1; central.lists.v1.ListOrder order = 2;`.
+    list fields, rules included:
+      optional uint32 limit = 1 [(buf.validate.field).uint32 = {gte: 1, lte: 200}];
+      central.lists.v1.ListOrder order = 2 [(buf.validate.field).enum.defined_only = true];
+    and its ListXInputOrCursor takes
+      string cursor = 2 [(buf.validate.field).string.(central.api.v1.cursor) = true];
     """
 
 LIST_ORDER_UNSPECIFIED: ListOrder.ValueType  # 0

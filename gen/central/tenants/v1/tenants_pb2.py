@@ -22,53 +22,79 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 from central.api.v1 import options_pb2 as central_dot_api_dot_v1_dot_options__pb2
+from central.api.v1 import rules_pb2 as central_dot_api_dot_v1_dot_rules__pb2
 from central.lists.v1 import lists_pb2 as central_dot_lists_dot_v1_dot_lists__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n central/tenants/v1/tenants.proto\x12\x12\x63\x65ntral.tenants.v1\x1a\x1c\x63\x65ntral/api/v1/options.proto\x1a\x1c\x63\x65ntral/lists/v1/lists.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"u\n\x0cTenantPublic\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0c\n\x04slug\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"J\n\x11\x43reateTenantInput\x12\x0c\n\x04slug\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x11\n\ttenant_id\x18\x03 \x01(\t\"H\n\x14\x43reateTenantResponse\x12\x30\n\x06tenant\x18\x01 \x01(\x0b\x32 .central.tenants.v1.TenantPublic\"#\n\x0eGetTenantInput\x12\x11\n\ttenant_id\x18\x01 \x01(\t\"E\n\x11GetTenantResponse\x12\x30\n\x06tenant\x18\x01 \x01(\x0b\x32 .central.tenants.v1.TenantPublic\"$\n\x14GetTenantBySlugInput\x12\x0c\n\x04slug\x18\x01 \x01(\t\"K\n\x17GetTenantBySlugResponse\x12\x30\n\x06tenant\x18\x01 \x01(\x0b\x32 .central.tenants.v1.TenantPublic\"\\\n\x10ListTenantsInput\x12\x12\n\x05limit\x18\x01 \x01(\rH\x00\x88\x01\x01\x12*\n\x05order\x18\x02 \x01(\x0e\x32\x1b.central.lists.v1.ListOrderB\x08\n\x06_limit\"k\n\x18ListTenantsInputOrCursor\x12\x35\n\x05input\x18\x01 \x01(\x0b\x32$.central.tenants.v1.ListTenantsInputH\x00\x12\x10\n\x06\x63ursor\x18\x02 \x01(\tH\x00\x42\x06\n\x04kind\"]\n\x13ListTenantsResponse\x12\x31\n\x07tenants\x18\x01 \x03(\x0b\x32 .central.tenants.v1.TenantPublic\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"n\n\x11UpdateTenantInput\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x11\n\x04slug\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x19\n\x0c\x64isplay_name\x18\x03 \x01(\tH\x01\x88\x01\x01\x42\x07\n\x05_slugB\x0f\n\r_display_name\"H\n\x14UpdateTenantResponse\x12\x30\n\x06tenant\x18\x01 \x01(\x0b\x32 .central.tenants.v1.TenantPublic\"&\n\x11\x44\x65leteTenantInput\x12\x11\n\ttenant_id\x18\x01 \x01(\t\"\x16\n\x14\x44\x65leteTenantResponse2\xf1\x05\n\x0eTenantsService\x12_\n\x0c\x43reateTenant\x12%.central.tenants.v1.CreateTenantInput\x1a(.central.tenants.v1.CreateTenantResponse\x12\x86\x01\n\tGetTenant\x12\".central.tenants.v1.GetTenantInput\x1a%.central.tenants.v1.GetTenantResponse\".\xc2\xf3\x18\x0e\n\x07tenants\x12\x03\n\x01\x01\x82\xd3\xe4\x93\x02\x16\x12\x14/tenants/{tenant_id}\x12\x98\x01\n\x0fGetTenantBySlug\x12(.central.tenants.v1.GetTenantBySlugInput\x1a+.central.tenants.v1.GetTenantBySlugResponse\".\xc2\xf3\x18\x0b\n\x07tenants\x12\x00\x82\xd3\xe4\x93\x02\x19\x12\x17/tenants/by-slug/{slug}\x12\x64\n\x0bListTenants\x12,.central.tenants.v1.ListTenantsInputOrCursor\x1a\'.central.tenants.v1.ListTenantsResponse\x12_\n\x0c\x44\x65leteTenant\x12%.central.tenants.v1.DeleteTenantInput\x1a(.central.tenants.v1.DeleteTenantResponse\x12\x92\x01\n\x0cUpdateTenant\x12%.central.tenants.v1.UpdateTenantInput\x1a(.central.tenants.v1.UpdateTenantResponse\"1\xc2\xf3\x18\x0e\n\x07tenants\x12\x03\n\x01\x01\x82\xd3\xe4\x93\x02\x19\x32\x14/tenants/{tenant_id}:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n central/tenants/v1/tenants.proto\x12\x12\x63\x65ntral.tenants.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1c\x63\x65ntral/api/v1/options.proto\x1a\x1a\x63\x65ntral/api/v1/rules.proto\x1a\x1c\x63\x65ntral/lists/v1/lists.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"u\n\x0cTenantPublic\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0c\n\x04slug\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"t\n\x11\x43reateTenantInput\x12\x1a\n\x04slug\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\x80\xfa\x18\x01\xc8\x01\x01\x12\"\n\x0c\x64isplay_name\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\x98\xfa\x18\x01\xc8\x01\x01\x12\x1f\n\ttenant_id\x18\x03 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xd8\x01\x01\"H\n\x14\x43reateTenantResponse\x12\x30\n\x06tenant\x18\x01 \x01(\x0b\x32 .central.tenants.v1.TenantPublic\"1\n\x0eGetTenantInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\"E\n\x11GetTenantResponse\x12\x30\n\x06tenant\x18\x01 \x01(\x0b\x32 .central.tenants.v1.TenantPublic\"2\n\x14GetTenantBySlugInput\x12\x1a\n\x04slug\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\x80\xfa\x18\x01\xc8\x01\x01\"K\n\x17GetTenantBySlugResponse\x12\x30\n\x06tenant\x18\x01 \x01(\x0b\x32 .central.tenants.v1.TenantPublic\"r\n\x10ListTenantsInput\x12\x1e\n\x05limit\x18\x01 \x01(\rB\n\xbaH\x07*\x05\x18\xc8\x01(\x01H\x00\x88\x01\x01\x12\x34\n\x05order\x18\x02 \x01(\x0e\x32\x1b.central.lists.v1.ListOrderB\x08\xbaH\x05\x82\x01\x02\x10\x01\x42\x08\n\x06_limit\"v\n\x18ListTenantsInputOrCursor\x12\x35\n\x05input\x18\x01 \x01(\x0b\x32$.central.tenants.v1.ListTenantsInputH\x00\x12\x1b\n\x06\x63ursor\x18\x02 \x01(\tB\t\xbaH\x06r\x04\xa8\xfa\x18\x01H\x00\x42\x06\n\x04kind\"]\n\x13ListTenantsResponse\x12\x31\n\x07tenants\x18\x01 \x03(\x0b\x32 .central.tenants.v1.TenantPublic\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"\x92\x01\n\x11UpdateTenantInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12\x1c\n\x04slug\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x80\xfa\x18\x01H\x00\x88\x01\x01\x12$\n\x0c\x64isplay_name\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x98\xfa\x18\x01H\x01\x88\x01\x01\x42\x07\n\x05_slugB\x0f\n\r_display_name\"H\n\x14UpdateTenantResponse\x12\x30\n\x06tenant\x18\x01 \x01(\x0b\x32 .central.tenants.v1.TenantPublic\"4\n\x11\x44\x65leteTenantInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\"\x16\n\x14\x44\x65leteTenantResponse2\xf1\x05\n\x0eTenantsService\x12_\n\x0c\x43reateTenant\x12%.central.tenants.v1.CreateTenantInput\x1a(.central.tenants.v1.CreateTenantResponse\x12\x86\x01\n\tGetTenant\x12\".central.tenants.v1.GetTenantInput\x1a%.central.tenants.v1.GetTenantResponse\".\xc2\xf3\x18\x0e\n\x07tenants\x12\x03\n\x01\x01\x82\xd3\xe4\x93\x02\x16\x12\x14/tenants/{tenant_id}\x12\x98\x01\n\x0fGetTenantBySlug\x12(.central.tenants.v1.GetTenantBySlugInput\x1a+.central.tenants.v1.GetTenantBySlugResponse\".\xc2\xf3\x18\x0b\n\x07tenants\x12\x00\x82\xd3\xe4\x93\x02\x19\x12\x17/tenants/by-slug/{slug}\x12\x64\n\x0bListTenants\x12,.central.tenants.v1.ListTenantsInputOrCursor\x1a\'.central.tenants.v1.ListTenantsResponse\x12_\n\x0c\x44\x65leteTenant\x12%.central.tenants.v1.DeleteTenantInput\x1a(.central.tenants.v1.DeleteTenantResponse\x12\x92\x01\n\x0cUpdateTenant\x12%.central.tenants.v1.UpdateTenantInput\x1a(.central.tenants.v1.UpdateTenantResponse\"1\xc2\xf3\x18\x0e\n\x07tenants\x12\x03\n\x01\x01\x82\xd3\xe4\x93\x02\x19\x32\x14/tenants/{tenant_id}:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'central.tenants.v1.tenants_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_CREATETENANTINPUT'].fields_by_name['slug']._loaded_options = None
+  _globals['_CREATETENANTINPUT'].fields_by_name['slug']._serialized_options = b'\272H\tr\004\200\372\030\001\310\001\001'
+  _globals['_CREATETENANTINPUT'].fields_by_name['display_name']._loaded_options = None
+  _globals['_CREATETENANTINPUT'].fields_by_name['display_name']._serialized_options = b'\272H\tr\004\230\372\030\001\310\001\001'
+  _globals['_CREATETENANTINPUT'].fields_by_name['tenant_id']._loaded_options = None
+  _globals['_CREATETENANTINPUT'].fields_by_name['tenant_id']._serialized_options = b'\272H\tr\004\340\371\030\001\330\001\001'
+  _globals['_GETTENANTINPUT'].fields_by_name['tenant_id']._loaded_options = None
+  _globals['_GETTENANTINPUT'].fields_by_name['tenant_id']._serialized_options = b'\272H\tr\004\340\371\030\001\310\001\001'
+  _globals['_GETTENANTBYSLUGINPUT'].fields_by_name['slug']._loaded_options = None
+  _globals['_GETTENANTBYSLUGINPUT'].fields_by_name['slug']._serialized_options = b'\272H\tr\004\200\372\030\001\310\001\001'
+  _globals['_LISTTENANTSINPUT'].fields_by_name['limit']._loaded_options = None
+  _globals['_LISTTENANTSINPUT'].fields_by_name['limit']._serialized_options = b'\272H\007*\005\030\310\001(\001'
+  _globals['_LISTTENANTSINPUT'].fields_by_name['order']._loaded_options = None
+  _globals['_LISTTENANTSINPUT'].fields_by_name['order']._serialized_options = b'\272H\005\202\001\002\020\001'
+  _globals['_LISTTENANTSINPUTORCURSOR'].fields_by_name['cursor']._loaded_options = None
+  _globals['_LISTTENANTSINPUTORCURSOR'].fields_by_name['cursor']._serialized_options = b'\272H\006r\004\250\372\030\001'
+  _globals['_UPDATETENANTINPUT'].fields_by_name['tenant_id']._loaded_options = None
+  _globals['_UPDATETENANTINPUT'].fields_by_name['tenant_id']._serialized_options = b'\272H\tr\004\340\371\030\001\310\001\001'
+  _globals['_UPDATETENANTINPUT'].fields_by_name['slug']._loaded_options = None
+  _globals['_UPDATETENANTINPUT'].fields_by_name['slug']._serialized_options = b'\272H\006r\004\200\372\030\001'
+  _globals['_UPDATETENANTINPUT'].fields_by_name['display_name']._loaded_options = None
+  _globals['_UPDATETENANTINPUT'].fields_by_name['display_name']._serialized_options = b'\272H\006r\004\230\372\030\001'
+  _globals['_DELETETENANTINPUT'].fields_by_name['tenant_id']._loaded_options = None
+  _globals['_DELETETENANTINPUT'].fields_by_name['tenant_id']._serialized_options = b'\272H\tr\004\340\371\030\001\310\001\001'
   _globals['_TENANTSSERVICE'].methods_by_name['GetTenant']._loaded_options = None
   _globals['_TENANTSSERVICE'].methods_by_name['GetTenant']._serialized_options = b'\302\363\030\016\n\007tenants\022\003\n\001\001\202\323\344\223\002\026\022\024/tenants/{tenant_id}'
   _globals['_TENANTSSERVICE'].methods_by_name['GetTenantBySlug']._loaded_options = None
   _globals['_TENANTSSERVICE'].methods_by_name['GetTenantBySlug']._serialized_options = b'\302\363\030\013\n\007tenants\022\000\202\323\344\223\002\031\022\027/tenants/by-slug/{slug}'
   _globals['_TENANTSSERVICE'].methods_by_name['UpdateTenant']._loaded_options = None
   _globals['_TENANTSSERVICE'].methods_by_name['UpdateTenant']._serialized_options = b'\302\363\030\016\n\007tenants\022\003\n\001\001\202\323\344\223\002\0312\024/tenants/{tenant_id}:\001*'
-  _globals['_TENANTPUBLIC']._serialized_start=179
-  _globals['_TENANTPUBLIC']._serialized_end=296
-  _globals['_CREATETENANTINPUT']._serialized_start=298
-  _globals['_CREATETENANTINPUT']._serialized_end=372
-  _globals['_CREATETENANTRESPONSE']._serialized_start=374
-  _globals['_CREATETENANTRESPONSE']._serialized_end=446
-  _globals['_GETTENANTINPUT']._serialized_start=448
-  _globals['_GETTENANTINPUT']._serialized_end=483
-  _globals['_GETTENANTRESPONSE']._serialized_start=485
-  _globals['_GETTENANTRESPONSE']._serialized_end=554
-  _globals['_GETTENANTBYSLUGINPUT']._serialized_start=556
-  _globals['_GETTENANTBYSLUGINPUT']._serialized_end=592
-  _globals['_GETTENANTBYSLUGRESPONSE']._serialized_start=594
-  _globals['_GETTENANTBYSLUGRESPONSE']._serialized_end=669
-  _globals['_LISTTENANTSINPUT']._serialized_start=671
-  _globals['_LISTTENANTSINPUT']._serialized_end=763
-  _globals['_LISTTENANTSINPUTORCURSOR']._serialized_start=765
-  _globals['_LISTTENANTSINPUTORCURSOR']._serialized_end=872
-  _globals['_LISTTENANTSRESPONSE']._serialized_start=874
-  _globals['_LISTTENANTSRESPONSE']._serialized_end=967
-  _globals['_UPDATETENANTINPUT']._serialized_start=969
-  _globals['_UPDATETENANTINPUT']._serialized_end=1079
-  _globals['_UPDATETENANTRESPONSE']._serialized_start=1081
-  _globals['_UPDATETENANTRESPONSE']._serialized_end=1153
-  _globals['_DELETETENANTINPUT']._serialized_start=1155
-  _globals['_DELETETENANTINPUT']._serialized_end=1193
-  _globals['_DELETETENANTRESPONSE']._serialized_start=1195
-  _globals['_DELETETENANTRESPONSE']._serialized_end=1217
-  _globals['_TENANTSSERVICE']._serialized_start=1220
-  _globals['_TENANTSSERVICE']._serialized_end=1973
+  _globals['_TENANTPUBLIC']._serialized_start=236
+  _globals['_TENANTPUBLIC']._serialized_end=353
+  _globals['_CREATETENANTINPUT']._serialized_start=355
+  _globals['_CREATETENANTINPUT']._serialized_end=471
+  _globals['_CREATETENANTRESPONSE']._serialized_start=473
+  _globals['_CREATETENANTRESPONSE']._serialized_end=545
+  _globals['_GETTENANTINPUT']._serialized_start=547
+  _globals['_GETTENANTINPUT']._serialized_end=596
+  _globals['_GETTENANTRESPONSE']._serialized_start=598
+  _globals['_GETTENANTRESPONSE']._serialized_end=667
+  _globals['_GETTENANTBYSLUGINPUT']._serialized_start=669
+  _globals['_GETTENANTBYSLUGINPUT']._serialized_end=719
+  _globals['_GETTENANTBYSLUGRESPONSE']._serialized_start=721
+  _globals['_GETTENANTBYSLUGRESPONSE']._serialized_end=796
+  _globals['_LISTTENANTSINPUT']._serialized_start=798
+  _globals['_LISTTENANTSINPUT']._serialized_end=912
+  _globals['_LISTTENANTSINPUTORCURSOR']._serialized_start=914
+  _globals['_LISTTENANTSINPUTORCURSOR']._serialized_end=1032
+  _globals['_LISTTENANTSRESPONSE']._serialized_start=1034
+  _globals['_LISTTENANTSRESPONSE']._serialized_end=1127
+  _globals['_UPDATETENANTINPUT']._serialized_start=1130
+  _globals['_UPDATETENANTINPUT']._serialized_end=1276
+  _globals['_UPDATETENANTRESPONSE']._serialized_start=1278
+  _globals['_UPDATETENANTRESPONSE']._serialized_end=1350
+  _globals['_DELETETENANTINPUT']._serialized_start=1352
+  _globals['_DELETETENANTINPUT']._serialized_end=1404
+  _globals['_DELETETENANTRESPONSE']._serialized_start=1406
+  _globals['_DELETETENANTRESPONSE']._serialized_end=1428
+  _globals['_TENANTSSERVICE']._serialized_start=1431
+  _globals['_TENANTSSERVICE']._serialized_end=2184
 # @@protoc_insertion_point(module_scope)
