@@ -1,4 +1,8 @@
-"""The OpenAPI 3.1 document, generated from the same route table and descriptors as the routes."""
+"""The OpenAPI 3.1 document, generated from the same route table and descriptors as the routes.
+
+Field rules (lengths, patterns, enums, ranges, required fields) come from the protos'
+`buf.validate` annotations, which the services check (services/gateway/schema_rules.py).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,12 @@ from typing import Any
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 from central.api.v1 import options_pb2
+from services.gateway import schema_rules
 from services.gateway.routes import Route, RouteTable, gateway_only_fields
 from services.gateway.transcode import dto_name
 
 COOKIE_SCHEME = "TenantUserCookie"
+COOKIE_NAME = "__Host-central-session"
 _SCHEME_NAMES = {options_pb2.SECURITY_SCHEME_TENANT_USER_COOKIE: COOKIE_SCHEME}
 _INT64 = {
     FieldDescriptor.TYPE_INT64,
@@ -53,17 +59,22 @@ _ERROR_SCHEMA: dict[str, Any] = {
 class _Schemas:
     def __init__(self) -> None:
         self.schemas: dict[str, Any] = {"Error": _ERROR_SCHEMA}
+        self._omitted: dict[str, frozenset[str]] = {}
 
-    def ref(self, descriptor: Descriptor) -> dict[str, Any]:
+    def ref(self, descriptor: Descriptor, omit: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """A reference to the schema of `descriptor`, less the fields named in `omit` (proto names)."""
         if descriptor.full_name in _WELL_KNOWN:
             return dict(_WELL_KNOWN[descriptor.full_name])
         name = descriptor.full_name
         if name not in self.schemas:
+            self._omitted[name] = omit
             self.schemas[name] = {}  # placeholder, so recursive messages terminate
-            self.schemas[name] = self._object(descriptor)
+            self.schemas[name] = self._object(descriptor, omit)
+        elif self._omitted.get(name, omit) != omit:
+            raise ValueError(f"{name} is the body of routes that bind different path fields")
         return {"$ref": f"#/components/schemas/{name}"}
 
-    def _object(self, descriptor: Descriptor) -> dict[str, Any]:
+    def _object(self, descriptor: Descriptor, omit: frozenset[str]) -> dict[str, Any]:
         properties: dict[str, Any] = {}
         required: list[str] = []
         if (dto := dto_name(descriptor)) is not None:
@@ -73,12 +84,19 @@ class _Schemas:
         if oneof is not None:
             properties["kind"] = {"type": "string", "enum": [m.name for m in oneof.fields]}
         hidden = gateway_only_fields(descriptor)
-        for field in descriptor.fields:
+        for field in _body_fields(descriptor, omit):
             if field.json_name not in hidden:
                 properties[field.json_name] = self.field(field)
+                if schema_rules.is_required(field):
+                    required.append(field.json_name)
         schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
         if required:
             schema["required"] = required
+        if one_of := [
+            [{"required": [m.json_name]} for m in o.fields] for o in schema_rules.required_oneofs(descriptor)
+        ]:
+            # Exactly one member of each required oneof (there is one oneof per message: `kind`).
+            [schema["oneOf"]] = one_of
         return schema
 
     def field(self, field: FieldDescriptor) -> dict[str, Any]:
@@ -100,7 +118,58 @@ class _Schemas:
             single = {"type": "integer"}
         if field.is_repeated:
             return {"type": "array", "items": single}
-        return single
+        return single if field.message_type is not None else schema_rules.constrain(field, single)
+
+
+def _body_fields(descriptor: Descriptor, omit: frozenset[str]) -> list[FieldDescriptor]:
+    return [f for f in descriptor.fields if f.name not in omit]
+
+
+def _body_required(descriptor: Descriptor, omit: frozenset[str]) -> bool:
+    """Whether a body must be sent at all: only when it has a field the rules require."""
+    fields = _body_fields(descriptor, omit)
+    return any(schema_rules.is_required(f) for f in fields) or bool(schema_rules.required_oneofs(descriptor))
+
+
+def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def _cookie_header(route: Route) -> dict[str, Any]:
+    if route.session_token_field is not None:
+        description = f"Sets the session cookie {COOKIE_NAME} (HttpOnly, Secure, SameSite=Lax)."
+    elif route.ends_session_field is not None:
+        description = f"Clears the session cookie {COOKIE_NAME} when the caller's own session ended."
+    else:
+        return {}
+    return {"Set-Cookie": {"description": description, "schema": {"type": "string"}}}
+
+
+def _responses(route: Route, schemas: _Schemas) -> dict[str, Any]:
+    ok: dict[str, Any] = {
+        "description": "OK",
+        "content": {"application/json": {"schema": schemas.ref(route.method.output_type)}},
+    }
+    if cookie := _cookie_header(route):
+        ok["headers"] = cookie
+    responses: dict[str, Any] = {
+        "200": ok,
+        "400": _error("The request breaks a rule: the BadRequest detail names each field."),
+    }
+    if route.needs_cookie:
+        responses["401"] = _error("No valid session cookie.")
+    if route.method.GetOptions().Extensions[options_pb2.route].throttled:
+        retry_after = {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}
+        responses["429"] = _error("Too many attempts.", {"Retry-After": retry_after})
+    responses["503"] = _error("A service this route needs is unavailable; try again later.")
+    responses["default"] = _error("An error")
+    return responses
 
 
 def _query_fields(descriptor: Descriptor, taken: set[str]) -> list[FieldDescriptor]:
@@ -118,7 +187,12 @@ def _operation(route: Route, schemas: _Schemas) -> dict[str, Any]:
     json_names = {f.name: f.json_name for f in descriptor.fields}
     path_fields = {v.field_path for v in route.template.variables}
     parameters: list[dict[str, Any]] = [
-        {"name": json_names.get(p, p), "in": "path", "required": True, "schema": {"type": "string"}}
+        {
+            "name": json_names.get(p, p),
+            "in": "path",
+            "required": True,
+            "schema": _path_schema(descriptor, p, schemas),
+        }
         for p in sorted(path_fields)
     ]
     operation: dict[str, Any] = {
@@ -127,25 +201,18 @@ def _operation(route: Route, schemas: _Schemas) -> dict[str, Any]:
         # An empty requirement object in the list makes the cookie optional.
         "security": [{_SCHEME_NAMES[s]: []} for s in route.security]
         + ([{}] if route.security_optional else []),
-        "responses": {
-            "200": {
-                "description": "OK",
-                "content": {"application/json": {"schema": schemas.ref(route.method.output_type)}},
-            },
-            "default": {
-                "description": "An error",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-            },
-        },
+        "responses": _responses(route, schemas),
     }
     if route.body:
         body_descriptor: Descriptor | None = descriptor
+        # The path binds its fields: the body of `body: "*"` holds the others.
+        omit = frozenset(path_fields)
         if route.body != "*":
-            body_descriptor = descriptor.fields_by_name[route.body].message_type
+            body_descriptor, omit = descriptor.fields_by_name[route.body].message_type, frozenset()
         assert body_descriptor is not None, "the route table accepts only message fields as a body"
         operation["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": schemas.ref(body_descriptor)}},
+            "required": _body_required(body_descriptor, omit),
+            "content": {"application/json": {"schema": schemas.ref(body_descriptor, omit)}},
         }
     else:
         parameters += [
@@ -155,6 +222,11 @@ def _operation(route: Route, schemas: _Schemas) -> dict[str, Any]:
     if parameters:
         operation["parameters"] = parameters
     return operation
+
+
+def _path_schema(descriptor: Descriptor, field_path: str, schemas: _Schemas) -> dict[str, Any]:
+    field = descriptor.fields_by_name.get(field_path)
+    return schemas.field(field) if field is not None else {"type": "string"}
 
 
 def build_document(routes: RouteTable, version: str) -> dict[str, Any]:
@@ -173,7 +245,7 @@ def build_document(routes: RouteTable, version: str) -> dict[str, Any]:
         "components": {
             "schemas": dict(sorted(schemas.schemas.items())),
             "securitySchemes": {
-                COOKIE_SCHEME: {"type": "apiKey", "in": "cookie", "name": "__Host-central-session"},
+                COOKIE_SCHEME: {"type": "apiKey", "in": "cookie", "name": COOKIE_NAME},
             },
         },
     }

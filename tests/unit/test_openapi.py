@@ -1,0 +1,194 @@
+"""The OpenAPI document says what the services enforce: the protos' field rules, cookies, Retry-After."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import protovalidate
+import pytest
+
+from central.identity.v1 import signup_pb2
+from services.gateway import meta, upstreams
+from services.gateway.openapi import build_document
+from services.gateway.routes import RouteTable
+
+ROUTES = RouteTable.from_services(
+    [
+        meta.SERVICE,
+        upstreams.TENANTS,
+        upstreams.TENANT_USERS,
+        upstreams.AUTH_CONNECTORS,
+        upstreams.SESSIONS,
+        upstreams.SIGNUP,
+    ]
+)
+DOCUMENT = build_document(ROUTES, "0.0.0")
+SCHEMAS = DOCUMENT["components"]["schemas"]
+
+
+def operation(method: str, path: str) -> dict[str, Any]:
+    found: dict[str, Any] = DOCUMENT["paths"][path][method]
+    return found
+
+
+def schema(name: str) -> dict[str, Any]:
+    found: dict[str, Any] = SCHEMAS[name]
+    return found
+
+
+def matches(keywords: dict[str, Any], value: str) -> bool:
+    """JSON Schema's string keywords, as a validator of the document would apply them."""
+    return (
+        keywords.get("minLength", 0) <= len(value) <= keywords.get("maxLength", len(value))
+        and re.search(keywords["pattern"], value) is not None
+    )
+
+
+def test_signup_body_declares_its_rules() -> None:
+    signup = operation("post", "/signup")
+    assert signup["requestBody"]["required"] is True
+    body = schema("central.identity.v1.SignupInput")
+    assert set(body["required"]) == {"tenantSlug", "tenantDisplayName", "email", "password", "displayName"}
+    properties = body["properties"]
+    assert properties["password"]["minLength"] == 12 and properties["password"]["maxLength"] == 256
+    assert properties["email"]["maxLength"] == 254
+    assert matches(properties["tenantSlug"], "acme") and not matches(properties["tenantSlug"], "-acme")
+
+
+def test_an_empty_patch_needs_no_body() -> None:
+    patch = operation("patch", "/tenants/{tenantId}")
+    assert patch["requestBody"]["required"] is False
+    body = schema("central.tenants.v1.UpdateTenantInput")
+    assert "required" not in body
+    assert "tenantId" not in body["properties"], "the path binds it"
+
+
+def test_path_ids_are_patterns_matched_whole() -> None:
+    [tenant_id] = operation("get", "/tenants/{tenantId}")["parameters"]
+    assert tenant_id["in"] == "path"
+    assert matches(tenant_id["schema"], "tenant-01ARZ3NDEKTSV4RRFFQ69G5FAV")
+    assert not matches(tenant_id["schema"], "tenant-01ARZ3NDEKTSV4RRFFQ69G5FAV\n")
+    assert not matches(tenant_id["schema"], "tenantuser-01ARZ3NDEKTSV4RRFFQ69G5FAV")
+
+
+def test_list_parameters_have_ranges_and_enums() -> None:
+    parameters = {p["name"]: p["schema"] for p in operation("get", "/tenants/{tenantId}/users")["parameters"]}
+    assert parameters["limit"] == {"type": "integer", "minimum": 1, "maximum": 200}
+    assert parameters["order"]["enum"] == [
+        "LIST_ORDER_UNSPECIFIED",
+        "LIST_ORDER_OLDEST_FIRST",
+        "LIST_ORDER_NEWEST_FIRST",
+    ]
+    assert parameters["cursor"]["maxLength"] == 2048
+
+
+def test_a_connector_takes_exactly_one_kind_and_a_bounded_min_length() -> None:
+    body = schema("central.auth.v1.CreateAuthConnectorInput")
+    assert body["oneOf"] == [{"required": ["password"]}, {"required": ["oidc"]}]
+    min_length = schema("central.auth.v1.PasswordConnectorConfig")["properties"]["minLength"]
+    # 0 (absent) takes the default; anything else is a length between the floor and the ceiling.
+    assert min_length == {"anyOf": [{"const": 0}, {"type": "integer", "minimum": 8, "maximum": 256}]}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Ann Example",
+        "  Ann  ",
+        "Zoë Ünal",
+        "李小龙",
+        "",
+        "   ",
+        "\u3000",
+        "Ann\x00",
+        "Ann \x1b[31mRed",
+        "Ann\u202eelpmaxE",
+        "Ann\u2066x",
+        "Ann\nExample",
+        "Ann\x85",
+        "a" * 200,
+        "a" * 201,
+    ],
+)
+def test_the_document_and_the_guard_agree_on_names(name: str) -> None:
+    keywords = schema("central.identity.v1.SignupInput")["properties"]["displayName"]
+    refused = {
+        v.proto.field.elements[0].field_name
+        for v in protovalidate.collect_violations(signup_pb2.SignupInput(display_name=name))
+        if v.proto.field is not None
+    }
+    assert matches(keywords, name) == ("display_name" not in refused)
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "ann@example.com",
+        "ann@example",
+        "ann@@example.com",
+        "an n@example.com",
+        "ann\x1b@example.com",
+        "a" * 65 + "@x.io",
+    ],
+)
+def test_the_document_and_the_guard_agree_on_emails(email: str) -> None:
+    keywords = schema("central.identity.v1.SignupInput")["properties"]["email"]
+    refused = {
+        v.proto.field.elements[0].field_name
+        for v in protovalidate.collect_violations(signup_pb2.SignupInput(email=email))
+        if v.proto.field is not None
+    }
+    assert matches(keywords, email) == ("email" not in refused)
+
+
+def _strings(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        if node.get("type") == "string" and "format" not in node and "const" not in node:
+            yield node
+        for value in node.values():
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _strings(value)
+
+
+def test_no_string_of_the_document_admits_nul() -> None:
+    strings = list(_strings(DOCUMENT["paths"])) + list(_strings(SCHEMAS))
+    assert strings
+    for keywords in strings:
+        if "enum" in keywords:
+            assert all("\x00" not in value for value in keywords["enum"])
+        elif "pattern" in keywords:
+            assert re.search(keywords["pattern"], "\x00") is None, keywords
+            assert re.search(keywords["pattern"], "a\x00b") is None, keywords
+
+
+def test_session_cookies_and_retry_after_are_documented() -> None:
+    cookie_routes = {
+        (
+            route.http_method.lower(),
+            route.template.openapi_path({f.name: f.json_name for f in route.input_descriptor.fields}),
+        )
+        for route in ROUTES.routes
+        if route.session_token_field is not None or route.ends_session_field is not None
+    }
+    assert ("post", "/auth/password-login") in cookie_routes and ("post", "/auth/logout") in cookie_routes
+    for path, item in DOCUMENT["paths"].items():
+        for method, op in item.items():
+            headers = op["responses"]["200"].get("headers", {})
+            assert ("Set-Cookie" in headers) == ((method, path) in cookie_routes), (method, path)
+    login = operation("post", "/auth/password-login")
+    assert "Retry-After" in login["responses"]["429"]["headers"]
+    assert "429" not in operation("get", "/me")["responses"]
+
+
+def test_every_error_response_references_the_error_schema() -> None:
+    for item in DOCUMENT["paths"].values():
+        for op in item.values():
+            for status, response in op["responses"].items():
+                if status != "200":
+                    ref = response["content"]["application/json"]["schema"]
+                    assert ref == {"$ref": "#/components/schemas/Error"}
+                    assert status == "default" or 400 <= int(status) < 600
