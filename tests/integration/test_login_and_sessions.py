@@ -70,6 +70,17 @@ async def test_every_wrong_part_gets_the_same_401(stack: Stack) -> None:
         f"/tenants/{disabled_tenant.tenant_id}/auth-connectors", headers=disabler.cookie
     )
     [password_connector] = connectors.json()["authConnectors"]
+    # Single sign-on keeps the tenant a way in: its last enabled connector could not be disabled.
+    sso = await stack.http.post(
+        f"/tenants/{disabled_tenant.tenant_id}/auth-connectors",
+        json={
+            "name": "sso",
+            "kind": "oidc",
+            "oidc": {"issuer": "https://id.example.com", "clientId": "c", "clientSecret": "s"},
+        },
+        headers=disabler.cookie,
+    )
+    assert sso.status_code == 200, sso.text
     disabled = await stack.http.post(
         f"/tenants/{disabled_tenant.tenant_id}/auth-connectors/{password_connector['authConnectorId']}/disable",
         headers=disabler.cookie,
