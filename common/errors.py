@@ -52,6 +52,13 @@ class ConflictError(DomainError):
     default_reason = "ALREADY_EXISTS"
 
 
+class FailedPreconditionError(DomainError):
+    """The request is well formed, but the resource's state forbids it (the reason says which state)."""
+
+    code = grpc.StatusCode.FAILED_PRECONDITION
+    default_reason = "FAILED_PRECONDITION"
+
+
 class PermissionDeniedError(DomainError):
     code = grpc.StatusCode.PERMISSION_DENIED
     default_reason = "PERMISSION_DENIED"

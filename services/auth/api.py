@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
@@ -22,9 +21,7 @@ from services.auth.db import TenantUserRow
 from services.auth.ids import AuthConnectorIds, SessionIds, TenantUserIds
 from services.auth.sessions import SessionService
 from services.auth.tenant_users import TenantUserService
-from services.identity.workflows.offboarding import OffboardingInput, OffboardingWorkflow
 from services.tenants.ids import TenantIds
-from worker.dispatcher import TemporalDispatcher
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -34,11 +31,8 @@ def _tenant_id(value: str) -> str:
 
 
 class TenantUsersApi(users_grpc.TenantUsersServiceServicer):
-    def __init__(
-        self, users: TenantUserService, dispatcher: Callable[[], Awaitable[TemporalDispatcher]]
-    ) -> None:
+    def __init__(self, users: TenantUserService) -> None:
         self.users = users
-        self.dispatcher = dispatcher
 
     async def CreateTenantUser(  # noqa: N802 - gRPC method names
         self, request: users_pb.CreateTenantUserInput, context: Context
@@ -53,24 +47,11 @@ class TenantUsersApi(users_grpc.TenantUsersServiceServicer):
     async def OffboardTenantUser(  # noqa: N802
         self, request: users_pb.OffboardTenantUserInput, context: Context
     ) -> users_pb.OffboardTenantUserResponse:
-        async def offboard(row: TenantUserRow) -> users_pb.OffboardTenantUserResponse:
-            dispatcher = await self.dispatcher()
-            offboarding = OffboardingInput(tenant_id, request.tenant_user_id)
-            # One offboarding per user at a time; asking again while it runs is no error.
-            await dispatcher.start(
-                OffboardingWorkflow.run,
-                offboarding,
-                id=f"offboard-{request.tenant_user_id}",
-                already_running_ok=True,
-            )
-            return users_pb.OffboardTenantUserResponse()
-
         tenant_id = _tenant_id(request.tenant_id)
         TenantUserIds.ensure(request.tenant_user_id, field="tenant_user_id")
         require_admin(tenant_id, errors.tenant_user_not_found)
-        return await self.users.with_tenant_user_by_tenant_user_id(
-            tenant_id, request.tenant_user_id, offboard, self.users.db
-        )
+        await self.users.tx_offboard_tenant_user(tenant_id, request.tenant_user_id)
+        return users_pb.OffboardTenantUserResponse()
 
     async def DeleteTenantUser(  # noqa: N802
         self, request: users_pb.DeleteTenantUserInput, context: Context
@@ -156,14 +137,14 @@ class AuthConnectorsApi(connectors_grpc.AuthConnectorsServiceServicer):
     ) -> connectors_pb.DisableAuthConnectorResponse:
         ids = self._ids(request.tenant_id, request.auth_connector_id, admin=True)
         return connectors_pb.DisableAuthConnectorResponse(
-            auth_connector=await self.connectors.set_enabled(*ids, enabled=False)
+            auth_connector=await self.connectors.tx_disable_auth_connector(*ids)
         )
 
     async def DeleteAuthConnector(  # noqa: N802
         self, request: connectors_pb.DeleteAuthConnectorInput, context: Context
     ) -> connectors_pb.DeleteAuthConnectorResponse:
         ids = self._ids(request.tenant_id, request.auth_connector_id, admin=True)
-        await self.connectors.delete_auth_connector(*ids)
+        await self.connectors.tx_delete_auth_connector(*ids)
         return connectors_pb.DeleteAuthConnectorResponse()
 
     async def ListLoginOptions(  # noqa: N802

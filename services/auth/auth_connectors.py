@@ -12,7 +12,7 @@ from psycopg.types.json import Jsonb
 from ulid import ULID
 
 from central.auth.v1 import auth_connectors_pb2 as pb
-from common.db.executor import Database, Executor
+from common.db.executor import Database, Executor, Transaction
 from common.errors import FieldViolation, collect_violations
 from common.lists import Cursors, Page
 from common.logs import get_logger
@@ -132,15 +132,40 @@ class AuthConnectorService:
             raise errors.auth_connector_not_found()
         return self._to_auth_connector(row)
 
-    async def delete_auth_connector(
-        self, tenant_id: str, auth_connector_id: str, executor: Executor | None = None
-    ) -> None:
-        deleted = await (executor or self.db).execute(
-            "DELETE FROM auth.auth_connectors WHERE tenant_id = %s AND auth_connector_id = %s",
-            (TenantIds.to_uuid(tenant_id), AuthConnectorIds.to_uuid(auth_connector_id)),
+    async def tx_disable_auth_connector(self, tenant_id: str, auth_connector_id: str) -> pb.AuthConnector:
+        """Disable a connector, unless it is the last enabled one of its tenant."""
+        async with self.db.transaction() as tx:
+            await self._lock_keeping_a_way_in(tenant_id, auth_connector_id, tx)
+            return await self.set_enabled(tenant_id, auth_connector_id, enabled=False, executor=tx)
+
+    async def tx_delete_auth_connector(self, tenant_id: str, auth_connector_id: str) -> None:
+        """Delete a connector, unless it is the last enabled one of its tenant."""
+        async with self.db.transaction() as tx:
+            await self._lock_keeping_a_way_in(tenant_id, auth_connector_id, tx)
+            await tx.execute(
+                "DELETE FROM auth.auth_connectors WHERE tenant_id = %s AND auth_connector_id = %s",
+                (TenantIds.to_uuid(tenant_id), AuthConnectorIds.to_uuid(auth_connector_id)),
+            )
+
+    async def _lock_keeping_a_way_in(self, tenant_id: str, auth_connector_id: str, tx: Transaction) -> None:
+        """Lock the tenant's connectors; refuse to take `auth_connector_id` away if nobody could log in then.
+
+        With the rows locked until `tx` ends, two connectors disabled or deleted at once are
+        changed one after the other, and the second sees the first's outcome.
+        """
+        connector_uuid = AuthConnectorIds.to_uuid(auth_connector_id)
+        locked = await tx.fetch_all(
+            f"SELECT {AUTH_CONNECTOR_COLUMNS} FROM auth.auth_connectors WHERE tenant_id = %s"
+            " ORDER BY auth_connector_id FOR UPDATE",
+            (TenantIds.to_uuid(tenant_id),),
+            row=AuthConnectorRow,
         )
-        if not deleted:
+        target = next((row for row in locked if row.auth_connector_id == connector_uuid), None)
+        if target is None:
             raise errors.auth_connector_not_found()
+        others_enabled = [row for row in locked if row.enabled and row is not target]
+        if target.enabled and not others_enabled:
+            raise errors.last_login_connector()
 
     async def list_auth_connectors(
         self, tenant_id: str, page: Page[pb.ListAuthConnectorsInput], executor: Executor | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from common.errors import ConflictError, NotFoundError, UnauthenticatedError
+from common.errors import ConflictError, FailedPreconditionError, NotFoundError, UnauthenticatedError
 
 DOMAIN = "auth.central"
 
@@ -40,6 +40,22 @@ def connector_name_taken(name: str) -> ConflictError:
     return ConflictError(
         f"an auth connector named '{name}' already exists in this tenant",
         reason="AUTH_CONNECTOR_NAME_TAKEN",
+        domain=DOMAIN,
+    )
+
+
+def last_admin() -> FailedPreconditionError:
+    return FailedPreconditionError(
+        "the tenant's last admin cannot be offboarded: add another admin first",
+        reason="LAST_ADMIN",
+        domain=DOMAIN,
+    )
+
+
+def last_login_connector() -> FailedPreconditionError:
+    return FailedPreconditionError(
+        "the tenant's last enabled auth connector cannot be disabled or deleted: nobody could log in",
+        reason="LAST_LOGIN_CONNECTOR",
         domain=DOMAIN,
     )
 

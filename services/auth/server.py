@@ -81,7 +81,7 @@ async def registrar(
 
     def register(server: grpc.aio.Server, guard: Guard) -> list[str]:
         tenant_users_pb2_grpc.add_TenantUsersServiceServicer_to_server(
-            guard(TenantUsersApi(users, connected_dispatcher), TENANT_USERS), server
+            guard(TenantUsersApi(users), TENANT_USERS), server
         )
         auth_connectors_pb2_grpc.add_AuthConnectorsServiceServicer_to_server(
             guard(AuthConnectorsApi(connectors), AUTH_CONNECTORS), server

@@ -134,6 +134,32 @@ class TenantUserService:
         self.logger.info("created tenant user %s", TenantUserIds.to_rich_id(row.tenant_user_id))
         return self.to_tenant_user(row)
 
+    async def tx_offboard_tenant_user(self, tenant_id: str, tenant_user_id: str) -> None:
+        """Remove a user, and every session of theirs with them, unless they are the tenant's last admin.
+
+        The tenant's admins (and the user) are locked first, so that offboardings of admins run one
+        after the other and each checks what the one before it left: two admins offboarding each
+        other at once leave one. Sessions go by ON DELETE CASCADE, in the same transaction, so they
+        all end at once.
+        """
+        tenant_uuid = TenantIds.to_uuid(tenant_id)
+        user_uuid = TenantUserIds.to_uuid(tenant_user_id, field="tenant_user_id")
+        async with self.db.transaction() as tx:
+            locked = await tx.fetch_all(
+                f"SELECT {TENANT_USER_COLUMNS} FROM auth.tenant_users"
+                " WHERE tenant_id = %s AND (role = 'admin' OR tenant_user_id = %s)"
+                " ORDER BY tenant_user_id FOR UPDATE",
+                (tenant_uuid, user_uuid),
+                row=TenantUserRow,
+            )
+            leaver = next((row for row in locked if row.tenant_user_id == user_uuid), None)
+            if leaver is None:
+                raise errors.tenant_user_not_found()
+            other_admins = [row for row in locked if row.role == "admin" and row is not leaver]
+            if leaver.role == "admin" and not other_admins:
+                raise errors.last_admin()
+            await self.delete_tenant_user(tenant_id, tenant_user_id, tx)
+
     async def delete_tenant_user(
         self, tenant_id: str, tenant_user_id: str, executor: Executor | None = None
     ) -> None:

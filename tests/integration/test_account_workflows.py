@@ -1,15 +1,12 @@
-"""Offboarding and session cleanup, on the real Temporal dev server and the real services."""
+"""Session cleanup, on the real Temporal dev server and the real services."""
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-import time
 from datetime import timedelta
 
 import psycopg
 
-from services.identity.workflows.offboarding import OffboardingWorkflow
 from services.identity.workflows.session_cleanup import (
     SCHEDULE_ID,
     SessionCleanupInput,
@@ -18,33 +15,6 @@ from services.identity.workflows.session_cleanup import (
 from tests.integration.conftest import Stack
 from tests.integration.identity import COOKIE, PASSWORD, login, session_token, signed_in
 from worker.dispatcher import TemporalDispatcher
-
-
-async def test_offboarding_ends_every_session_and_removes_the_user(stack: Stack) -> None:
-    admin = await signed_in(stack)
-    leaver = await signed_in(stack, role="member", tenant=admin.tenant)
-    second = session_token(await login(stack, admin.tenant_id, leaver.user.email, PASSWORD))
-    path = f"/tenants/{admin.tenant_id}/users/{leaver.user.tenant_user_id}"
-
-    response = await stack.http.delete(path, headers=admin.cookie)
-    assert (response.status_code, response.json()) == (200, {})
-    deadline = time.monotonic() + 10
-    cookies = [leaver.cookie, {"cookie": f"{COOKIE}={second}"}]
-    while True:
-        statuses = [(await stack.http.get("/me", headers=cookie)).status_code for cookie in cookies]
-        if statuses == [401, 401]:
-            break
-        assert time.monotonic() < deadline, "the offboarded user's sessions still work"
-        await asyncio.sleep(0.1)
-    handle = stack.temporal.get_workflow_handle_for(
-        OffboardingWorkflow.run, f"offboard-{leaver.user.tenant_user_id}"
-    )
-    result = await handle.result()
-    assert (result.revoked_sessions, result.removed) == (2, True)
-    assert (await stack.http.get(path, headers=admin.cookie)).status_code == 404
-    # Offboarding someone who is gone is a 404, not a second workflow.
-    assert (await stack.http.delete(path, headers=admin.cookie)).status_code == 404
-    assert (await stack.http.get("/me", headers=admin.cookie)).status_code == 200
 
 
 async def test_the_cleanup_schedule_exists_after_the_worker_starts(stack: Stack) -> None:

@@ -9,15 +9,26 @@ import os
 import secrets
 import subprocess
 import sys
+from collections.abc import Awaitable
 from pathlib import Path
 
 import grpc
+import httpx
 import pytest
 
 from central.auth.v1 import tenant_users_pb2, tenant_users_pb2_grpc
 from services.tenants.ids import TenantIds
 from tests.integration.conftest import Stack
-from tests.integration.identity import PASSWORD, login, new_tenant, new_user, signed_in
+from tests.integration.identity import (
+    COOKIE,
+    PASSWORD,
+    login,
+    new_tenant,
+    new_user,
+    session_token,
+    signed_in,
+)
+from tests.integration.races import race
 
 
 async def test_admins_create_users_and_emails_are_unique_per_tenant_whatever_their_case(stack: Stack) -> None:
@@ -264,3 +275,132 @@ async def test_users_create_command_reads_the_password_from_standard_input(stack
     assert (user["__type"], user["email"], user["role"]) == ("TenantUser", "ops@example.com", "admin")
     assert PASSWORD not in stdout.decode() + stderr.decode()
     assert (await login(stack, tenant.tenant_id, "ops@example.com", PASSWORD)).status_code == 200
+
+
+def refusal(response: httpx.Response) -> tuple[int, str, str]:
+    error = response.json()["error"]
+    return response.status_code, error["status"], error["details"][0]["reason"]
+
+
+async def test_offboarding_ends_every_session_of_the_user_at_once(stack: Stack) -> None:
+    admin = await signed_in(stack)
+    leaver = await signed_in(stack, role="member", tenant=admin.tenant)
+    second = session_token(await login(stack, admin.tenant_id, leaver.user.email, PASSWORD))
+    path = f"/tenants/{admin.tenant_id}/users/{leaver.user.tenant_user_id}"
+    for cookie in (leaver.cookie, {"cookie": f"{COOKIE}={second}"}):
+        assert (await stack.http.get("/me", headers=cookie)).status_code == 200
+
+    response = await stack.http.delete(path, headers=admin.cookie)
+    assert (response.status_code, response.json()) == (200, {})
+    # No waiting: by the time the answer comes, no session of theirs works.
+    for cookie in (leaver.cookie, {"cookie": f"{COOKIE}={second}"}):
+        assert (await stack.http.get("/me", headers=cookie)).status_code == 401
+    assert (await stack.http.get(path, headers=admin.cookie)).status_code == 404
+    assert (await stack.http.delete(path, headers=admin.cookie)).status_code == 404
+    assert (await stack.http.get("/me", headers=admin.cookie)).status_code == 200
+
+
+async def test_the_last_admin_cannot_offboard_themself(stack: Stack) -> None:
+    admin = await signed_in(stack)
+    await new_user(stack, admin.tenant_id, role="member")
+    self_path = f"/tenants/{admin.tenant_id}/users/{admin.user.tenant_user_id}"
+    refused = await stack.http.delete(self_path, headers=admin.cookie)
+    assert refusal(refused) == (400, "FAILED_PRECONDITION", "LAST_ADMIN"), refused.text
+    assert (await stack.http.get("/me", headers=admin.cookie)).status_code == 200
+
+    # With a second admin, either may go; then the one left is the last again.
+    second = await signed_in(stack, tenant=admin.tenant)
+    gone = await stack.http.delete(self_path, headers=admin.cookie)
+    assert gone.status_code == 200, gone.text
+    second_path = f"/tenants/{admin.tenant_id}/users/{second.user.tenant_user_id}"
+    assert refusal(await stack.http.delete(second_path, headers=second.cookie))[2] == "LAST_ADMIN"
+
+
+async def test_two_admins_offboarding_each_other_at_once_leave_one(stack: Stack) -> None:
+    first = await signed_in(stack)
+    second = await signed_in(stack, tenant=first.tenant)
+    users = f"/tenants/{first.tenant_id}/users"
+    responses = await race(
+        stack.database_url,
+        "auth.tenant_users",
+        [
+            stack.http.delete(f"{users}/{second.user.tenant_user_id}", headers=first.cookie),
+            stack.http.delete(f"{users}/{first.user.tenant_user_id}", headers=second.cookie),
+        ],
+    )
+    assert sorted(r.status_code for r in responses) == [200, 400], [r.text for r in responses]
+    [refused] = [r for r in responses if r.status_code == 400]
+    assert refusal(refused) == (400, "FAILED_PRECONDITION", "LAST_ADMIN")
+    stub = tenant_users_pb2_grpc.TenantUsersServiceStub(stack.auth_channel)
+    listed = await stub.ListTenantUsers(
+        tenant_users_pb2.ListTenantUsersInputOrCursor(tenant_id=first.tenant_id), timeout=5
+    )
+    assert [u.role for u in listed.tenant_users] == ["admin"]
+
+
+async def test_the_last_enabled_connector_cannot_be_disabled_or_deleted(stack: Stack) -> None:
+    admin = await signed_in(stack)
+    connectors = f"/tenants/{admin.tenant_id}/auth-connectors"
+    [password] = (await stack.http.get(connectors, headers=admin.cookie)).json()["authConnectors"]
+    password_path = f"{connectors}/{password['authConnectorId']}"
+    for refused in (
+        await stack.http.post(f"{password_path}/disable", headers=admin.cookie),
+        await stack.http.delete(password_path, headers=admin.cookie),
+    ):
+        assert refusal(refused) == (400, "FAILED_PRECONDITION", "LAST_LOGIN_CONNECTOR"), refused.text
+    assert (await login(stack, admin.tenant_id, admin.user.email, PASSWORD)).status_code == 200
+
+    sso = await _create_oidc_connector(stack, admin.cookie, connectors)
+    assert (await stack.http.post(f"{password_path}/disable", headers=admin.cookie)).status_code == 200
+    for refused in (
+        await stack.http.post(f"{connectors}/{sso}/disable", headers=admin.cookie),
+        await stack.http.delete(f"{connectors}/{sso}", headers=admin.cookie),
+    ):
+        assert refusal(refused)[2] == "LAST_LOGIN_CONNECTOR", refused.text
+    # A disabled connector goes freely: nobody logs in with it anyway.
+    assert (await stack.http.delete(password_path, headers=admin.cookie)).status_code == 200
+    missing = await stack.http.post(f"{password_path}/disable", headers=admin.cookie)
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("first", "second"), [("disable", "disable"), ("delete", "disable"), ("delete", "delete")]
+)
+async def test_the_last_two_connectors_taken_away_at_once_leave_one_enabled(
+    stack: Stack, first: str, second: str
+) -> None:
+    admin = await signed_in(stack)
+    connectors = f"/tenants/{admin.tenant_id}/auth-connectors"
+    [password] = (await stack.http.get(connectors, headers=admin.cookie)).json()["authConnectors"]
+    sso = await _create_oidc_connector(stack, admin.cookie, connectors)
+
+    def take_away(action: str, connector_id: str) -> Awaitable[httpx.Response]:
+        if action == "delete":
+            return stack.http.delete(f"{connectors}/{connector_id}", headers=admin.cookie)
+        return stack.http.post(f"{connectors}/{connector_id}/disable", headers=admin.cookie)
+
+    responses = await race(
+        stack.database_url,
+        "auth.auth_connectors",
+        [take_away(first, password["authConnectorId"]), take_away(second, sso)],
+    )
+    assert sorted(r.status_code for r in responses) == [200, 400], [r.text for r in responses]
+    [refused] = [r for r in responses if r.status_code == 400]
+    assert refusal(refused) == (400, "FAILED_PRECONDITION", "LAST_LOGIN_CONNECTOR")
+    options = await stack.http.get(f"/tenants/{admin.tenant_id}/login-options")
+    assert len(options.json()["authConnectors"]) == 1
+
+
+async def _create_oidc_connector(stack: Stack, cookie: dict[str, str], connectors: str) -> str:
+    created = await stack.http.post(
+        connectors,
+        json={
+            "name": "sso",
+            "kind": "oidc",
+            "oidc": {"issuer": "https://id.example", "clientId": "c", "clientSecret": "s"},
+        },
+        headers=cookie,
+    )
+    assert created.status_code == 200, created.text
+    connector_id: str = created.json()["authConnector"]["authConnectorId"]
+    return connector_id

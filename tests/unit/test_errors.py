@@ -5,6 +5,7 @@ from google.rpc import code_pb2, error_details_pb2
 from common.errors import (
     ConflictError,
     DomainError,
+    FailedPreconditionError,
     FieldViolation,
     NotFoundError,
     PermissionDeniedError,
@@ -24,6 +25,7 @@ from services.gateway.errors import HTTP_STATUS, from_domain_error
         (PermissionDeniedError("x"), grpc.StatusCode.PERMISSION_DENIED, 403),
         (UnauthenticatedError("x"), grpc.StatusCode.UNAUTHENTICATED, 401),
         (UnavailableError("x"), grpc.StatusCode.UNAVAILABLE, 503),
+        (FailedPreconditionError("x"), grpc.StatusCode.FAILED_PRECONDITION, 400),
         (ValidationError.of("f", "bad"), grpc.StatusCode.INVALID_ARGUMENT, 400),
     ],
 )

@@ -22,8 +22,6 @@ def activities(container: Container) -> list[Callable[..., Any]]:
         signup.create_tenant,
         signup.create_admin,
         signup.undo_signup,
-        accounts.revoke_sessions,
-        accounts.remove_user,
         accounts.delete_ended_sessions,
         accounts.delete_expired_login_throttles,
     ]

@@ -1,4 +1,4 @@
-"""Steps on accounts and sessions: offboarding a user and clearing out ended sessions."""
+"""Steps on sessions: clearing out ended ones."""
 
 from __future__ import annotations
 
@@ -7,25 +7,8 @@ from dataclasses import dataclass
 import grpc
 from temporalio import activity
 
-from central.auth.v1 import sessions_pb2, sessions_pb2_grpc, tenant_users_pb2, tenant_users_pb2_grpc
-from services.identity.errors import application_error, calling
-
-
-@dataclass(frozen=True)
-class TenantUserRef:
-    tenant_id: str
-    tenant_user_id: str
-
-
-@dataclass(frozen=True)
-class RevokedSessions:
-    revoked: int
-
-
-@dataclass(frozen=True)
-class RemovedUser:
-    # False when an earlier attempt had already removed them.
-    removed: bool
+from central.auth.v1 import sessions_pb2, sessions_pb2_grpc
+from services.identity.errors import calling
 
 
 @dataclass(frozen=True)
@@ -53,36 +36,8 @@ class AccountActivities:
     """Holds a gRPC channel to the auth service, signed as the system."""
 
     def __init__(self, auth: grpc.aio.Channel, deadline_seconds: float) -> None:
-        self.users = tenant_users_pb2_grpc.TenantUsersServiceStub(auth)
         self.sessions = sessions_pb2_grpc.SessionsServiceStub(auth)
         self.deadline = deadline_seconds
-
-    @activity.defn(name="accounts.revoke_sessions")
-    async def revoke_sessions(self, input: TenantUserRef) -> RevokedSessions:
-        response = await calling(
-            self.sessions.RevokeTenantUserSessions(
-                sessions_pb2.RevokeTenantUserSessionsInput(
-                    tenant_id=input.tenant_id, tenant_user_id=input.tenant_user_id
-                ),
-                timeout=self.deadline,
-            )
-        )
-        return RevokedSessions(response.revoked)
-
-    @activity.defn(name="accounts.remove_user")
-    async def remove_user(self, input: TenantUserRef) -> RemovedUser:
-        try:
-            await self.users.DeleteTenantUser(
-                tenant_users_pb2.DeleteTenantUserInput(
-                    tenant_id=input.tenant_id, tenant_user_id=input.tenant_user_id
-                ),
-                timeout=self.deadline,
-            )
-        except grpc.aio.AioRpcError as error:
-            if error.code() == grpc.StatusCode.NOT_FOUND:
-                return RemovedUser(removed=False)
-            raise application_error(error) from error
-        return RemovedUser(removed=True)
 
     @activity.defn(name="accounts.delete_ended_sessions")
     async def delete_ended_sessions(self, input: DeleteEndedSessionsActivityInput) -> DeletedSessions:
