@@ -168,7 +168,8 @@ class GatewayApp:
                 [*error.headers, *self._error_headers(route, error.http_status, cookie_sent)],
             )
         except grpc.aio.AioRpcError as error:
-            status, payload, error_headers = errors.from_rpc_error(error)
+            hidden_prefix = route.hidden_field_prefix if route is not None else ""
+            status, payload, error_headers = errors.from_rpc_error(error, hidden_prefix)
             if status >= 500:
                 self.logger.warning("%s %s: %s %s", method, path, error.code().name, error.details())
             await _respond(

@@ -28,6 +28,7 @@ HTTP_STATUS = {
     grpc.StatusCode.DEADLINE_EXCEEDED: 504,
 }
 _DETAILS_KEY = "grpc-status-details-bin"
+_BAD_REQUEST_TYPE = "type.googleapis.com/google.rpc.BadRequest"
 
 
 @dataclass
@@ -73,8 +74,14 @@ def _retry_after(status: status_pb2.Status) -> int | None:
     return None
 
 
-def from_rpc_error(error: grpc.aio.AioRpcError) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
-    """The HTTP status, AIP-193 body and headers (Retry-After) of a failed rpc; its details parsed once."""
+def from_rpc_error(
+    error: grpc.aio.AioRpcError, hidden_prefix: str = ""
+) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+    """The HTTP status, AIP-193 body and headers (Retry-After) of a failed rpc; its details parsed once.
+
+    `hidden_prefix` is the path the caller's parameters filled without naming it (a list's
+    `input.`): field violations name the fields as the caller sent them.
+    """
     code = error.code()
     http_status = HTTP_STATUS.get(code, 500)
     if http_status == 500:
@@ -84,9 +91,27 @@ def from_rpc_error(error: grpc.aio.AioRpcError) -> tuple[int, bytes, list[tuple[
     if status is None:
         return http_status, _body(http_status, code, error.details() or code.name.lower(), []), []
     details = [json_format.MessageToDict(detail) for detail in status.details]
+    message = error.details() or code.name.lower()
+    if hidden_prefix:
+        message = _unhide_fields(details, hidden_prefix) or message
     retry = _retry_after(status)
     headers = [(b"retry-after", str(retry).encode())] if retry is not None else []
-    return http_status, _body(http_status, code, error.details() or code.name.lower(), details), headers
+    return http_status, _body(http_status, code, message, details), headers
+
+
+def _unhide_fields(details: list[dict[str, Any]], prefix: str) -> str | None:
+    """Drop `prefix` from the BadRequest's field names; the message they make, if one changed."""
+    violations = [
+        violation
+        for detail in details
+        if detail.get("@type") == _BAD_REQUEST_TYPE
+        for violation in detail.get("fieldViolations", [])
+    ]
+    hidden = [v for v in violations if str(v.get("field", "")).startswith(prefix)]
+    for violation in hidden:
+        violation["field"] = violation["field"].removeprefix(prefix)
+    # A ValidationError's message is its violations, "field: description", joined by "; ".
+    return "; ".join(f"{v['field']}: {v.get('description', '')}" for v in violations) if hidden else None
 
 
 def from_domain_error(error: DomainError) -> tuple[int, bytes]:

@@ -67,6 +67,11 @@ class Route:
     def needs_cookie(self) -> bool:
         return bool(self.security) and not self.security_optional
 
+    @property
+    def hidden_field_prefix(self) -> str:
+        """The path a list's query parameters fill without naming it (its `input.` member)."""
+        return "input." if self.list_input_type is not None else ""
+
 
 _VERBS = ("get", "put", "post", "delete", "patch")
 

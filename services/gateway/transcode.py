@@ -58,7 +58,10 @@ def decode_input(
             raise TranscodeError("this route takes its input in the body, not in query parameters")
         for name, value in query:
             _put_query_value(data, descriptor, name, value)
-    _drop_kind(data, descriptor)
+    _drop_annotations(data, descriptor)
+    if route.list_input_type is not None and data.get("cursor") == "":
+        # An empty cursor asks for the first page (AIP-158), as `nextCursor` is empty on the last.
+        del data["cursor"]
     if route.list_input_type is not None and "input" in data and "cursor" in data:
         # The oneof holds one of them: the query sent again goes into the cursor it continues.
         resent = route.list_input_type()
@@ -66,7 +69,7 @@ def decode_input(
         data["cursor"] = cursors.resume(data["cursor"], resent)
     message = route.input_type()
     # Query parameters of a list fill its `input` member unnamed: errors name them as sent.
-    _parse(data, message, hidden_prefix="input." if route.list_input_type is not None else "")
+    _parse(data, message, hidden_prefix=route.hidden_field_prefix)
     return message
 
 
@@ -88,7 +91,22 @@ def _parse_json_object(body: bytes) -> dict[str, Any]:
         raise TranscodeError(f"malformed JSON: {error}") from None
     if not isinstance(parsed, dict):
         raise TranscodeError("the body must be a JSON object")
+    _refuse_nulls(parsed, "")
     return parsed
+
+
+def _refuse_nulls(value: Any, path: str) -> None:
+    """No field is nullable: protobuf's JSON reading would take a null for "not sent", unseen."""
+    if isinstance(value, dict):
+        children = [(f"{path}.{key}" if path else str(key), item) for key, item in value.items()]
+    elif isinstance(value, list):
+        children = [(f"{path}[{index}]", item) for index, item in enumerate(value)]
+    else:
+        return
+    for child_path, child in children:
+        if child is None:
+            raise TranscodeError(f"field {child_path!r} may not be null: leave it out instead")
+        _refuse_nulls(child, child_path)
 
 
 def _parse(data: Any, message: Message, *, hidden_prefix: str) -> None:
@@ -209,8 +227,16 @@ def _scalar(field: FieldDescriptor, value: str) -> Any:
     return value
 
 
-def _drop_kind(data: dict[str, Any], descriptor: Descriptor) -> None:
-    """Check and remove the `kind` that names a oneof's member; recurse into nested objects."""
+def _drop_annotations(data: dict[str, Any], descriptor: Descriptor) -> None:
+    """Check and remove what the gateway writes beside fields, in every nested object too:
+    a DTO's `__type` (a client may send back what it read) and the `kind` of a oneof's member."""
+    if "__type" in data and "__type" not in _fields_by_any_name(descriptor):
+        expected = dto_name(descriptor)
+        if expected is None or data["__type"] != expected:
+            raise TranscodeError(
+                f"__type must be {expected!r} here" if expected else "unknown field '__type'"
+            )
+        del data["__type"]
     oneof = descriptor.oneofs_by_name.get("kind")
     if oneof is not None and "kind" not in _fields_by_any_name(descriptor) and "kind" in data:
         kind = data.pop("kind")
@@ -230,7 +256,7 @@ def _drop_kind(data: dict[str, Any], descriptor: Descriptor) -> None:
             continue
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, dict):
-                _drop_kind(item, field.message_type)
+                _drop_annotations(item, field.message_type)
 
 
 @cache

@@ -242,6 +242,29 @@ async def test_a_list_query_sent_again_beside_its_cursor_may_change_only_the_lim
         assert internal not in error["message"]
 
 
+async def test_list_parameters_are_named_as_sent_and_an_empty_cursor_is_the_first_page(stack: Stack) -> None:
+    actor = await signed_in(stack)
+    path = f"/tenants/{actor.tenant_id}/users"
+    error = assert_error(
+        await stack.http.get(path, params={"limit": 201}, headers=actor.cookie), 400, "INVALID_ARGUMENT"
+    )
+    violations = [d for d in error["details"] if d["@type"] == "type.googleapis.com/google.rpc.BadRequest"]
+    assert [v["field"] for v in violations[0]["fieldViolations"]] == ["limit"]
+    assert error["message"].startswith("limit: ")
+    first = await stack.http.get(path, params={"limit": 1, "cursor": ""}, headers=actor.cookie)
+    assert first.status_code == 200, first.text
+    assert [u["tenantUserId"] for u in first.json()["tenantUsers"]] == [actor.user.tenant_user_id]
+
+
+async def test_null_is_refused_rather_than_read_as_not_sent(stack: Stack) -> None:
+    actor = await signed_in(stack)
+    response = await stack.http.patch(
+        f"/tenants/{actor.tenant_id}", json={"slug": None}, headers=actor.cookie
+    )
+    error = assert_error(response, 400, "INVALID_ARGUMENT", "INVALID_REQUEST")
+    assert "'slug'" in error["message"]
+
+
 @pytest.mark.parametrize("content", [b"", b"{}"])
 async def test_logout_takes_an_empty_body_and_an_empty_object_alike(stack: Stack, content: bytes) -> None:
     actor = await signed_in(stack)

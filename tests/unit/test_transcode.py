@@ -216,3 +216,29 @@ def test_errors_name_fields_as_sent_and_never_protobuf_internals(
         assert repr(name) in message or f" {name}" in message, message
     for internal in ("central.", "Input", "Thing", "oneof", "int()", "literal", "'int'", "\n"):
         assert internal not in message, message
+
+
+def test_an_empty_cursor_asks_for_the_first_page() -> None:
+    assert decode("GET", "/things", [("cursor", ""), ("limit", "3")]) == {"input": {"limit": 3}}
+    assert decode("GET", "/things", [("cursor", "")]) == {}
+
+
+@pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        ({"name": None}, "name"),
+        ({"password": {"minLength": None}}, "password.minLength"),
+        ({"name": "x", "oidc": {"issuer": None}}, "oidc.issuer"),
+    ],
+)
+def test_null_is_refused_naming_the_field(body: dict[str, Any], path: str) -> None:
+    with pytest.raises(TranscodeError, match=f"'{path}' may not be null"):
+        decode("POST", "/tenants/t/things", body=body)
+
+
+def test_a_dto_sent_back_with_its_type_is_taken_and_a_wrong_type_is_refused() -> None:
+    body = {"password": {"__type": "Password", "minLength": 3}}
+    assert decode("POST", "/tenants/t/things", body=body)["password"] == {"min_length": 3}
+    for wrong in ({"password": {"__type": "Oidc"}}, {"__type": "CreateThingInput"}):
+        with pytest.raises(TranscodeError, match="__type"):
+            decode("POST", "/tenants/t/things", body=wrong)
