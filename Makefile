@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install generate lint test bench up breaking
+.PHONY: install generate lint test fuzz bench up breaking
 
 install: $(UV)
 	$(UV) sync --locked --all-groups --python $(PYTHON) --quiet
@@ -36,6 +36,12 @@ breaking: install
 
 test: install
 	$(BIN)/pytest
+
+# Schemathesis, every check, against the real stack's /openapi.json, without and with a
+# session: no 5xx, no response that breaks the document. Bounded: CENTRAL_FUZZ_MAX_EXAMPLES
+# per operation, CENTRAL_FUZZ_SECONDS per run (tests/integration/fuzz_openapi.py).
+fuzz: install
+	$(BIN)/pytest tests/integration/fuzz_openapi.py -p no:cacheprovider -s -q
 
 bench: install
 	$(BIN)/python -m bench
