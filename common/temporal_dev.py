@@ -7,6 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from common.children import child_environment, spawn
 from common.config import HostPort
 from common.ports import free_port
 
@@ -20,17 +21,27 @@ def temporal_binary() -> str:
 
 
 async def start_dev_server(address: HostPort, state_file: Path) -> asyncio.subprocess.Process:
-    """Start `temporal server start-dev` on `address`, its state in `state_file`; wait until it serves."""
+    """Start `temporal server start-dev` on `address`, its state in `state_file`; wait until it serves.
+
+    It gets none of our variables (it refuses OTEL_TRACES_EXPORTER=console, for one); its output
+    goes to ours, each line prefixed `temporal`.
+    """
     state_file.parent.mkdir(parents=True, exist_ok=True)
-    process = await asyncio.create_subprocess_exec(
-        temporal_binary(), "server", "start-dev", "--headless",
+    process = await spawn(
+        "temporal", temporal_binary(), "server", "start-dev", "--headless",
         "--ip", address.host, "--port", str(address.port),
         # Its other listeners on free ports, so that two copies can run side by side.
         "--http-port", str(free_port()), "--metrics-port", str(free_port()),
         "--db-filename", str(state_file), "--log-level", "warn",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        env=child_environment(),
     )  # fmt: skip
-    await wait_until_serving(address, process)
+    try:
+        await wait_until_serving(address, process)
+    except BaseException:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        raise
     return process
 
 
@@ -44,7 +55,7 @@ async def wait_until_serving(
             raise RuntimeError(f"the Temporal dev server exited with {process.returncode}")
         health = await asyncio.create_subprocess_exec(
             temporal_binary(), "operator", "cluster", "health", "--address", str(address),
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            env=child_environment(), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
         )  # fmt: skip
         if await health.wait() == 0:
             return
