@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -109,8 +110,53 @@ async def test_a_sigterm_while_starting_is_a_clean_stop(stack: Stack, kind: str)
             process.kill()
 
 
-@pytest.mark.timeout(90)
-async def test_up_brings_the_system_up_and_down(tmp_path: Path) -> None:
+class Output:
+    """Everything a child writes, read as it comes (a pipe nobody reads would stall the child)."""
+
+    def __init__(self, stream: asyncio.StreamReader) -> None:
+        self.lines: list[str] = []
+        self._changed = asyncio.Condition()
+        self._reading = asyncio.create_task(self._read(stream))
+
+    async def _read(self, stream: asyncio.StreamReader) -> None:
+        while line := await stream.readline():
+            async with self._changed:
+                self.lines.append(line.decode(errors="replace").rstrip("\n"))
+                self._changed.notify_all()
+
+    async def line_matching(self, pattern: str, seconds: float = 30) -> re.Match[str]:
+        """The first line (already written or still to come) that matches `pattern`."""
+        regex = re.compile(pattern)
+        async with asyncio.timeout(seconds), self._changed:
+            seen = 0
+            while True:
+                for line in self.lines[seen:]:
+                    if match := regex.search(line):
+                        return match
+                seen = len(self.lines)
+                await self._changed.wait()
+
+    async def closed(self) -> str:
+        await self._reading
+        return "\n".join(self.lines)
+
+
+async def ready(http: httpx.AsyncClient, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            response = await http.get("/meta/readiness-probe")
+            if response.status_code == 200:
+                assert response.json() == {"ready": True}
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "central up did not become ready"
+        await asyncio.sleep(0.2)
+
+
+@pytest.mark.timeout(120)
+async def test_up_brings_the_system_up_restarts_a_crashed_child_and_stops(tmp_path: Path) -> None:
     gateway_port, tenants_port, auth_port, temporal_port = free_port(), free_port(), free_port(), free_port()
     env = {
         k: v for k, v in os.environ.items() if k not in ("CENTRAL_DATABASE_URL", "CENTRAL_DATABASE_RO_URL")
@@ -120,23 +166,17 @@ async def test_up_brings_the_system_up_and_down(tmp_path: Path) -> None:
         "CENTRAL_TENANTS_ADDR": f"127.0.0.1:{tenants_port}",
         "CENTRAL_AUTH_ADDR": f"127.0.0.1:{auth_port}",
         "CENTRAL_TEMPORAL_ADDR": f"127.0.0.1:{temporal_port}",
+        # As the README suggests; the Temporal dev server refuses it, so it must not inherit it.
+        "OTEL_TRACES_EXPORTER": "console",
     }
     process = await asyncio.create_subprocess_exec(
         CENTRAL, "up", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )
+    assert process.stdout is not None
+    output = Output(process.stdout)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{gateway_port}") as http:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    ready = await http.get("/meta/readiness-probe")
-                    if ready.status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "central up did not become ready"
-                await asyncio.sleep(0.2)
-            assert ready.json() == {"ready": True}
+            await ready(http, 60)
             missing = await http.get("/tenants/by-slug/nobody-here")
             assert missing.status_code == 404
             signed_up = await http.post(
@@ -150,12 +190,22 @@ async def test_up_brings_the_system_up_and_down(tmp_path: Path) -> None:
                 },
             )
             assert signed_up.status_code == 200, signed_up.text
+
+            # One crashed child comes back alone; the others never notice.
+            gateway_pid = int((await output.line_matching(r"started gateway \(pid (\d+)\)"))[1])
+            os.kill(gateway_pid, signal.SIGKILL)
+            await output.line_matching(r"gateway was killed by SIGKILL; restarting it in")
+            restarted_pid = int((await output.line_matching(r"restarted gateway \(pid (\d+)\)"))[1])
+            assert restarted_pid != gateway_pid
+            await ready(http, 30)
+            assert (await http.get("/tenants/by-slug/up-test")).status_code == 200
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 30) == 0
-        assert process.stdout is not None
-        output = (await process.stdout.read()).decode()
+        everything = await asyncio.wait_for(output.closed(), 10)
+        for name in ("temporal", "tenants", "auth", "gateway", "core"):
+            assert f"started {name} (pid " in everything
         for name in ("tenants", "auth", "gateway", "core"):
-            assert f"{name:<8}| " in output
+            assert f"{name:<8}| " in everything
         # The embedded PostgreSQL stopped with it.
         assert not (tmp_path / "home" / "postgres" / "postmaster.pid").exists()
     finally:
