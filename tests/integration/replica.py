@@ -103,6 +103,16 @@ class Replica:
                     target = await _fetch(primary, "SELECT pg_current_wal_lsn()::text")
                     await _wait_until(standby, "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", target)
 
+    async def caught_up(self) -> None:
+        """Until the standby has applied what the primary wrote, even for transactions still open
+        (a lock taken, say), which it otherwise sees only once something commits."""
+        async with await psycopg.AsyncConnection.connect(self.primary_url, autocommit=True) as primary:
+            # A transaction that writes WAL flushes it at commit, and all WAL before it.
+            await primary.execute("SELECT pg_logical_emit_message(true, 'central-tests', 'caught up?')")
+            target = await _fetch(primary, "SELECT pg_current_wal_flush_lsn()::text")
+        async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as standby:
+            await _wait_until(standby, "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", target)
+
     def _run(self, program: str, *args: str) -> None:
         subprocess.run(
             [str(POSTGRES_BIN_PATH / program), *args], check=True, capture_output=True, user=self.system_user
