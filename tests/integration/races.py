@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import psycopg
@@ -20,8 +20,11 @@ T = TypeVar("T")
 _WAIT_SECONDS = 10.0
 
 
-async def race(database_url: str, table: str, racers: Sequence[Awaitable[T]]) -> list[T]:
-    """Run `racers` at once, released together once each waits on `table` (schema.name)."""
+async def race(database_url: str, table: str, racers: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
+    """Start every racer once the barrier stands; let them go together once each waits on `table`.
+
+    Racers are functions, called only then: a gRPC call is under way as soon as it is made.
+    """
     schema, name = table.split(".")
     async with (
         await psycopg.AsyncConnection.connect(database_url) as holder,
@@ -31,7 +34,7 @@ async def race(database_url: str, table: str, racers: Sequence[Awaitable[T]]) ->
             await holder.execute(
                 sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(sql.Identifier(schema, name))
             )
-            tasks = [asyncio.ensure_future(racer) for racer in racers]
+            tasks = [asyncio.ensure_future(racer()) for racer in racers]
             try:
                 await _until_waiting(watcher, holder.info.backend_pid, tasks)
             except BaseException:

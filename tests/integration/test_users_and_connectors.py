@@ -10,6 +10,7 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Awaitable
+from functools import partial
 from pathlib import Path
 
 import grpc
@@ -324,8 +325,8 @@ async def test_two_admins_offboarding_each_other_at_once_leave_one(stack: Stack)
         stack.database_url,
         "auth.tenant_users",
         [
-            stack.http.delete(f"{users}/{second.user.tenant_user_id}", headers=first.cookie),
-            stack.http.delete(f"{users}/{first.user.tenant_user_id}", headers=second.cookie),
+            lambda: stack.http.delete(f"{users}/{second.user.tenant_user_id}", headers=first.cookie),
+            lambda: stack.http.delete(f"{users}/{first.user.tenant_user_id}", headers=second.cookie),
         ],
     )
     assert sorted(r.status_code for r in responses) == [200, 400], [r.text for r in responses]
@@ -382,7 +383,7 @@ async def test_the_last_two_connectors_taken_away_at_once_leave_one_enabled(
     responses = await race(
         stack.database_url,
         "auth.auth_connectors",
-        [take_away(first, password["authConnectorId"]), take_away(second, sso)],
+        [partial(take_away, first, password["authConnectorId"]), partial(take_away, second, sso)],
     )
     assert sorted(r.status_code for r in responses) == [200, 400], [r.text for r in responses]
     [refused] = [r for r in responses if r.status_code == 400]
