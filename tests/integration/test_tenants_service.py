@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections import Counter
+from collections.abc import Awaitable
+from functools import partial
 
 import grpc
 import psycopg
@@ -16,6 +19,7 @@ from central.lists.v1 import lists_pb2
 from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
 from services.tenants.ids import TenantIds
 from tests.integration.conftest import Stack
+from tests.integration.races import race
 
 
 def unique_slug(prefix: str = "t") -> str:
@@ -121,17 +125,42 @@ async def test_malformed_id_is_invalid_argument(stack: Stack) -> None:
     assert error_info(caught.value)[1] == ["tenant_id"]
 
 
-async def test_twenty_concurrent_creates_of_one_slug_give_one_success(stack: Stack) -> None:
+async def outcome(call: Awaitable[object]) -> tuple[grpc.StatusCode, str]:
+    """The status of a call, with its ErrorInfo reason when it failed."""
+    try:
+        await call
+    except grpc.aio.AioRpcError as error:
+        return error.code(), error_info(error)[0].reason
+    return grpc.StatusCode.OK, ""
+
+
+async def outcome_of_update(stack: Stack, tenant_id: str, slug: str) -> tuple[grpc.StatusCode, str]:
+    return await outcome(
+        stub(stack).UpdateTenant(tenants_pb2.UpdateTenantInput(tenant_id=tenant_id, slug=slug), timeout=5)
+    )
+
+
+SLUG_TAKEN = (grpc.StatusCode.ALREADY_EXISTS, "TENANT_SLUG_TAKEN")
+
+
+async def test_creates_of_one_slug_racing_past_the_check_give_one_success(stack: Stack) -> None:
+    # Every create finds the slug free before any of them writes: the unique constraint decides.
     slug = unique_slug("race")
-    results = await asyncio.gather(*(create(stack, slug) for _ in range(20)), return_exceptions=True)
-    successes = [r for r in results if isinstance(r, tenants_pb2.TenantPublic)]
-    failures = [r for r in results if not isinstance(r, tenants_pb2.TenantPublic)]
-    assert len(successes) == 1
-    assert len(failures) == 19
-    assert all(isinstance(f, grpc.aio.AioRpcError) for f in failures)
-    assert {f.code() for f in failures if isinstance(f, grpc.aio.AioRpcError)} == {
-        grpc.StatusCode.ALREADY_EXISTS
-    }
+    outcomes = await race(stack.database_url, "tenants.tenants", [lambda: outcome(create(stack, slug))] * 4)
+    assert Counter(outcomes) == {(grpc.StatusCode.OK, ""): 1, SLUG_TAKEN: 3}
+
+
+async def test_updates_to_one_slug_racing_past_the_check_give_one_success(stack: Stack) -> None:
+    tenants = [await create(stack, unique_slug()) for _ in range(3)]
+    slug = unique_slug("race")
+    outcomes = await race(
+        stack.database_url,
+        "tenants.tenants",
+        [partial(outcome_of_update, stack, tenant.tenant_id, slug) for tenant in tenants],
+    )
+    assert Counter(outcomes) == {(grpc.StatusCode.OK, ""): 1, SLUG_TAKEN: 2}
+    owner = await stub(stack).GetTenantBySlug(tenants_pb2.GetTenantBySlugInput(slug=slug), timeout=5)
+    assert owner.tenant.tenant_id in {t.tenant_id for t in tenants}
 
 
 async def test_update_sets_only_the_fields_given(stack: Stack) -> None:
