@@ -1,9 +1,10 @@
-"""What every rpc of every service goes through: principal, input rules, error mapping.
+"""What every rpc of every service goes through: principal, access, input rules, error mapping.
 
 The principal is verified before the handler runs (UNAUTHENTICATED when missing, forged or
-expired) and made the rpc's current principal; then the input is checked against the field
-rules its proto declares (INVALID_ARGUMENT naming every bad field); every failure leaves as
-one proper status. A database failure is told apart by its cause: a database that cannot be
+expired) and made the rpc's current principal; then the access its proto declares is
+enforced (common/grpc/access.py), then the input is checked against the field rules its
+proto declares (INVALID_ARGUMENT naming every bad field); every failure leaves as one
+proper status. A database failure is told apart by its cause: a database that cannot be
 reached is UNAVAILABLE, a value the database refuses is INVALID_ARGUMENT, any other failed
 query is INTERNAL.
 Handlers are wrapped once when they are registered: an interceptor would rebuild the
@@ -27,8 +28,8 @@ from psycopg import errors as pg_errors
 from psycopg_pool import PoolTimeout
 
 from common.deadlines import set_deadline
-from common.errors import DomainError, InvalidInputError
-from common.grpc import input_rules
+from common.errors import DomainError, InvalidInputError, ValidationError
+from common.grpc import access, input_rules
 from common.logs import get_logger
 from common.metrics import rpc_duration, rpc_requests
 from common.principal import METADATA_KEY, PrincipalSigner, set_current_principal
@@ -54,7 +55,7 @@ def _principal_token(context: grpc.aio.ServicerContext[Any, Any]) -> str | None:
     return None
 
 
-def _guarded(method: str, handler: Handler, signer: PrincipalSigner) -> Handler:
+def _guarded(method: str, handler: Handler, signer: PrincipalSigner, level: access.Access) -> Handler:
     async def guarded(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         started = time.perf_counter()
         try:
@@ -68,7 +69,10 @@ def _guarded(method: str, handler: Handler, signer: PrincipalSigner) -> Handler:
     async def _served(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         try:
             set_current_principal(signer.verify(_principal_token(context)))
-            input_rules.check_input(request)
+            violations = input_rules.violations(request)
+            access.enforce(level, request, violations)
+            if violations:
+                raise ValidationError(violations)
             # The caller's deadline bounds the work done for it, database included. The handler
             # gives up a little early, so that psycopg can cancel its query on the server before
             # gRPC cancels the rpc's task: a second cancellation would leave the query running.
@@ -146,7 +150,8 @@ class Guard:
             if method.client_streaming or method.server_streaming:
                 raise NotImplementedError(f"{method.full_name}: streaming rpcs need a guard of their own")
             path = f"/{service.full_name}/{method.name}"
+            level = access.declared_access(method)
             input_rules.prepare(method.input_type)
-            methods[method.name] = _guarded(path, getattr(servicer, method.name), self.signer)
+            methods[method.name] = _guarded(path, getattr(servicer, method.name), self.signer, level)
         # The generated add_*_to_server reads the handlers as attributes, once.
         return cast(ServicerT, SimpleNamespace(**methods))

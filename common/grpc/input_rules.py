@@ -25,13 +25,17 @@ _validator = protovalidate.Validator()
 _NUL_REFUSED = "must not contain NUL characters"
 
 
+def violations(message: Message) -> list[FieldViolation]:
+    """Every field of `message` that breaks a rule, once each."""
+    found = [_field_violation(v) for v in _validator.collect_violations(message)]
+    named = {v.field for v in found}
+    return found + [FieldViolation(f, _NUL_REFUSED) for f in _nul_fields(message, "") if f not in named]
+
+
 def check_input(message: Message) -> None:
     """Raise one ValidationError naming every field of `message` that breaks a rule."""
-    violations = [_field_violation(v) for v in _validator.collect_violations(message)]
-    named = {v.field for v in violations}
-    violations += [FieldViolation(f, _NUL_REFUSED) for f in _nul_fields(message, "") if f not in named]
-    if violations:
-        raise ValidationError(violations)
+    if found := violations(message):
+        raise ValidationError(found)
 
 
 def prepare(descriptor: Descriptor) -> None:

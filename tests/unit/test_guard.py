@@ -19,7 +19,8 @@ from central.auth.v1 import auth_connectors_pb2, tenant_users_pb2
 from central.identity.v1 import signup_pb2
 from central.tenants.v1 import tenants_pb2
 from common.grpc.guard import Guard
-from common.principal import METADATA_KEY, SYSTEM, PrincipalSigner
+from common.principal import METADATA_KEY, SYSTEM, Principal, PrincipalKind, PrincipalSigner
+from tests.unit import fake_service
 
 SIGNER = PrincipalSigner(b"k" * 32)
 TENANT_ID = "tenant-01ARZ3NDEKTSV4RRFFQ69G5FAV"
@@ -76,10 +77,12 @@ class Servicer:
         return handler
 
 
-async def call(service: Any, rpc: str, request: Message, servicer: Servicer | None = None) -> FakeContext:
+async def call(
+    service: Any, rpc: str, request: Message, servicer: Servicer | None = None, principal: Principal = SYSTEM
+) -> FakeContext:
     servicer = servicer or Servicer()
     guarded = Guard(SIGNER)(servicer, service)
-    context = FakeContext()
+    context = FakeContext(SIGNER.sign(principal))
     with contextlib.suppress(grpc.aio.AbortError):
         await getattr(guarded, rpc)(request, context)
     return context
@@ -128,12 +131,55 @@ async def test_control_characters_are_refused_in_names_and_emails(field_name: st
 
 
 async def test_every_bad_field_is_named_once_in_proto_spelling() -> None:
-    request = auth_connectors_pb2.CreateAuthConnectorInput(tenant_id=TENANT_ID + "\n", name="-bad\x00")
+    request = auth_connectors_pb2.CreateAuthConnectorInput(tenant_id=TENANT_ID, name="-bad\x00")
     request.password.min_length = 3
     context = await call(CONNECTORS, "CreateAuthConnector", request)
     violations = dict(context.field_violations())
-    assert list(violations) == ["tenant_id", "name", "password.min_length"]
-    assert violations["tenant_id"] == "must be a tenant ID (tenant-<ULID>)"
+    assert list(violations) == ["name", "password.min_length"]
+    assert violations["name"].startswith("must be 1 to 63 lowercase letters")
+
+
+async def test_the_tenant_an_access_is_settled_on_is_judged_first() -> None:
+    request = auth_connectors_pb2.CreateAuthConnectorInput(tenant_id=TENANT_ID + "\n", name="-bad")
+    context = await call(CONNECTORS, "CreateAuthConnector", request)
+    assert context.field_violations() == [("tenant_id", "must be a tenant ID (tenant-<ULID>)")]
+
+
+MEMBER = Principal(PrincipalKind.USER, tenant_id=TENANT_ID, role="member")
+OTHER_TENANT_ID = "tenant-01BX5ZZKBKACTAV9WEVGEMMVRZ"
+ADMIN_ELSEWHERE = Principal(PrincipalKind.USER, tenant_id=OTHER_TENANT_ID, role="admin")
+
+
+@pytest.mark.parametrize(
+    ("principal", "code"),
+    [
+        (MEMBER, grpc.StatusCode.PERMISSION_DENIED),
+        (ADMIN_ELSEWHERE, grpc.StatusCode.NOT_FOUND),
+        (Principal(PrincipalKind.ANONYMOUS), grpc.StatusCode.UNAUTHENTICATED),
+        (SYSTEM, grpc.StatusCode.INVALID_ARGUMENT),
+    ],
+)
+async def test_access_is_settled_before_the_rest_of_the_input_is_judged(
+    principal: Principal, code: grpc.StatusCode
+) -> None:
+    servicer = Servicer()
+    # An empty body: invalid input, which only a caller who may create users is told about.
+    request = tenant_users_pb2.CreateTenantUserInput(tenant_id=TENANT_ID)
+    context = await call(USERS, "CreateTenantUser", request, servicer, principal)
+    assert context.aborted is not None and context.aborted[0] == code
+    assert servicer.calls == 0
+
+
+async def test_system_rpcs_refuse_tenant_users_whatever_they_send() -> None:
+    request = tenants_pb2.CreateTenantInput(slug="-bad-")
+    context = await call(TENANTS, "CreateTenant", request, principal=MEMBER)
+    assert context.aborted is not None and context.aborted[0] == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_an_rpc_that_declares_no_access_is_refused_at_start_up() -> None:
+    service = fake_service.build({"GetThing": (None, fake_service.PUBLIC)})
+    with pytest.raises(ValueError, match="declares no"):
+        Guard(SIGNER)(Servicer(), service)
 
 
 async def test_an_unknown_enum_number_is_refused() -> None:

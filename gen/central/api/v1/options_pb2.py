@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63\x65ntral/api/v1/options.proto\x12\x0e\x63\x65ntral.api.v1\x1a google/protobuf/descriptor.proto\"M\n\x08Security\x12/\n\x07schemes\x18\x01 \x03(\x0e\x32\x1e.central.api.v1.SecurityScheme\x12\x10\n\x08optional\x18\x02 \x01(\x08\"Z\n\x0cRouteOptions\x12\x0b\n\x03tag\x18\x01 \x01(\t\x12*\n\x08security\x18\x02 \x01(\x0b\x32\x18.central.api.v1.Security\x12\x11\n\tthrottled\x18\x03 \x01(\x08*Y\n\x0eSecurityScheme\x12\x1f\n\x1bSECURITY_SCHEME_UNSPECIFIED\x10\x00\x12&\n\"SECURITY_SCHEME_TENANT_USER_COOKIE\x10\x01:M\n\x05route\x12\x1e.google.protobuf.MethodOptions\x18\xb8\x8e\x03 \x01(\x0b\x32\x1c.central.api.v1.RouteOptions:6\n\rsession_token\x12\x1d.google.protobuf.FieldOptions\x18\xb9\x8e\x03 \x01(\x08:5\n\x0c\x65nds_session\x12\x1d.google.protobuf.FieldOptions\x18\xba\x8e\x03 \x01(\x08\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63\x65ntral/api/v1/options.proto\x12\x0e\x63\x65ntral.api.v1\x1a google/protobuf/descriptor.proto\"M\n\x08Security\x12/\n\x07schemes\x18\x01 \x03(\x0e\x32\x1e.central.api.v1.SecurityScheme\x12\x10\n\x08optional\x18\x02 \x01(\x08\"Z\n\x0cRouteOptions\x12\x0b\n\x03tag\x18\x01 \x01(\t\x12*\n\x08security\x18\x02 \x01(\x0b\x32\x18.central.api.v1.Security\x12\x11\n\tthrottled\x18\x03 \x01(\x08*Y\n\x0eSecurityScheme\x12\x1f\n\x1bSECURITY_SCHEME_UNSPECIFIED\x10\x00\x12&\n\"SECURITY_SCHEME_TENANT_USER_COOKIE\x10\x01*\x91\x01\n\x06\x41\x63\x63\x65ss\x12\x16\n\x12\x41\x43\x43\x45SS_UNSPECIFIED\x10\x00\x12\x11\n\rACCESS_PUBLIC\x10\x01\x12\x16\n\x12\x41\x43\x43\x45SS_TENANT_USER\x10\x02\x12\x18\n\x14\x41\x43\x43\x45SS_TENANT_MEMBER\x10\x03\x12\x17\n\x13\x41\x43\x43\x45SS_TENANT_ADMIN\x10\x04\x12\x11\n\rACCESS_SYSTEM\x10\x05:M\n\x05route\x12\x1e.google.protobuf.MethodOptions\x18\xb8\x8e\x03 \x01(\x0b\x32\x1c.central.api.v1.RouteOptions:H\n\x06\x61\x63\x63\x65ss\x12\x1e.google.protobuf.MethodOptions\x18\xb9\x8e\x03 \x01(\x0e\x32\x16.central.api.v1.Access:6\n\rsession_token\x12\x1d.google.protobuf.FieldOptions\x18\xb9\x8e\x03 \x01(\x08:5\n\x0c\x65nds_session\x12\x1d.google.protobuf.FieldOptions\x18\xba\x8e\x03 \x01(\x08\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,6 +34,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SECURITYSCHEME']._serialized_start=253
   _globals['_SECURITYSCHEME']._serialized_end=342
+  _globals['_ACCESS']._serialized_start=345
+  _globals['_ACCESS']._serialized_end=490
   _globals['_SECURITY']._serialized_start=82
   _globals['_SECURITY']._serialized_end=159
   _globals['_ROUTEOPTIONS']._serialized_start=161

@@ -39,6 +39,46 @@ SECURITY_SCHEME_TENANT_USER_COOKIE: SecurityScheme.ValueType  # 1
 """The session cookie set by signup and login."""
 Global___SecurityScheme: _TypeAlias = SecurityScheme  # noqa: Y015
 
+class _Access:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _AccessEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Access.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ACCESS_UNSPECIFIED: _Access.ValueType  # 0
+    ACCESS_PUBLIC: _Access.ValueType  # 1
+    """Anyone, the anonymous principal included."""
+    ACCESS_TENANT_USER: _Access.ValueType  # 2
+    """A signed-in tenant user, on what is their own (/me)."""
+    ACCESS_TENANT_MEMBER: _Access.ValueType  # 3
+    """A user of the tenant that the input's `tenant_id` names, or the system. A user of another
+    tenant gets NOT_FOUND, as for a tenant that does not exist.
+    """
+    ACCESS_TENANT_ADMIN: _Access.ValueType  # 4
+    """An admin of that tenant, or the system; its other members get PERMISSION_DENIED."""
+    ACCESS_SYSTEM: _Access.ValueType  # 5
+    """Central's own processes (the system principal) only."""
+
+class Access(_Access, metaclass=_AccessEnumTypeWrapper):
+    """Who may call an rpc. The guard every handler is wrapped in enforces it before it looks at
+    the rest of the input: a caller who may not act learns nothing of what it sent.
+    """
+
+ACCESS_UNSPECIFIED: Access.ValueType  # 0
+ACCESS_PUBLIC: Access.ValueType  # 1
+"""Anyone, the anonymous principal included."""
+ACCESS_TENANT_USER: Access.ValueType  # 2
+"""A signed-in tenant user, on what is their own (/me)."""
+ACCESS_TENANT_MEMBER: Access.ValueType  # 3
+"""A user of the tenant that the input's `tenant_id` names, or the system. A user of another
+tenant gets NOT_FOUND, as for a tenant that does not exist.
+"""
+ACCESS_TENANT_ADMIN: Access.ValueType  # 4
+"""An admin of that tenant, or the system; its other members get PERMISSION_DENIED."""
+ACCESS_SYSTEM: Access.ValueType  # 5
+"""Central's own processes (the system principal) only."""
+Global___Access: _TypeAlias = Access  # noqa: Y015
+
 @_typing.final
 class Security(_message.Message):
     """The schemes a route accepts. Present and empty means the route is public;
@@ -100,10 +140,13 @@ class RouteOptions(_message.Message):
 Global___RouteOptions: _TypeAlias = RouteOptions  # noqa: Y015
 
 ROUTE_FIELD_NUMBER: _builtins.int
+ACCESS_FIELD_NUMBER: _builtins.int
 SESSION_TOKEN_FIELD_NUMBER: _builtins.int
 ENDS_SESSION_FIELD_NUMBER: _builtins.int
 route: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.MethodOptions, Global___RouteOptions]
 """50000-99999 is the range protobuf reserves for an organisation's own options."""
+access: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.MethodOptions, Global___Access.ValueType]
+"""Every rpc declares it; the guard refuses to serve one that does not."""
 session_token: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.FieldOptions, _builtins.bool]
 """Marks the response field that carries a new session token. The gateway moves its
 value into the session cookie and never writes it into a JSON body.

@@ -30,7 +30,7 @@ from central.tenants.v1 import tenants_pb2 as central_dot_tenants_dot_v1_dot_ten
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n central/identity/v1/signup.proto\x12\x13\x63\x65ntral.identity.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1c\x63\x65ntral/api/v1/options.proto\x1a\x1a\x63\x65ntral/api/v1/rules.proto\x1a\"central/auth/v1/tenant_users.proto\x1a central/tenants/v1/tenants.proto\x1a\x1cgoogle/api/annotations.proto\"\xbd\x01\n\x0bSignupInput\x12!\n\x0btenant_slug\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\x80\xfa\x18\x01\xc8\x01\x01\x12)\n\x13tenant_display_name\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\x98\xfa\x18\x01\xc8\x01\x01\x12\x1b\n\x05\x65mail\x18\x03 \x01(\tB\x0c\xbaH\tr\x04\x90\xfa\x18\x01\xc8\x01\x01\x12\x1f\n\x08password\x18\x04 \x01(\tB\r\xbaH\nr\x05\x10\x0c\x18\x80\x02\xc8\x01\x01\x12\"\n\x0c\x64isplay_name\x18\x05 \x01(\tB\x0c\xbaH\tr\x04\x98\xfa\x18\x01\xc8\x01\x01\"\x98\x01\n\x0eSignupResponse\x12\x30\n\x06tenant\x18\x01 \x01(\x0b\x32 .central.tenants.v1.TenantPublic\x12\x37\n\x0btenant_user\x18\x02 \x01(\x0b\x32\".central.auth.v1.TenantUserPrivate\x12\x1b\n\rsession_token\x18\x03 \x01(\tB\x04\xc8\xf3\x18\x01\x32\x80\x01\n\rSignupService\x12o\n\x06Signup\x12 .central.identity.v1.SignupInput\x1a#.central.identity.v1.SignupResponse\"\x1e\xc2\xf3\x18\x08\n\x04\x61uth\x12\x00\x82\xd3\xe4\x93\x02\x0c\"\x07/signup:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n central/identity/v1/signup.proto\x12\x13\x63\x65ntral.identity.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1c\x63\x65ntral/api/v1/options.proto\x1a\x1a\x63\x65ntral/api/v1/rules.proto\x1a\"central/auth/v1/tenant_users.proto\x1a central/tenants/v1/tenants.proto\x1a\x1cgoogle/api/annotations.proto\"\xbd\x01\n\x0bSignupInput\x12!\n\x0btenant_slug\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\x80\xfa\x18\x01\xc8\x01\x01\x12)\n\x13tenant_display_name\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\x98\xfa\x18\x01\xc8\x01\x01\x12\x1b\n\x05\x65mail\x18\x03 \x01(\tB\x0c\xbaH\tr\x04\x90\xfa\x18\x01\xc8\x01\x01\x12\x1f\n\x08password\x18\x04 \x01(\tB\r\xbaH\nr\x05\x10\x0c\x18\x80\x02\xc8\x01\x01\x12\"\n\x0c\x64isplay_name\x18\x05 \x01(\tB\x0c\xbaH\tr\x04\x98\xfa\x18\x01\xc8\x01\x01\"\x98\x01\n\x0eSignupResponse\x12\x30\n\x06tenant\x18\x01 \x01(\x0b\x32 .central.tenants.v1.TenantPublic\x12\x37\n\x0btenant_user\x18\x02 \x01(\x0b\x32\".central.auth.v1.TenantUserPrivate\x12\x1b\n\rsession_token\x18\x03 \x01(\tB\x04\xc8\xf3\x18\x01\x32\x84\x01\n\rSignupService\x12s\n\x06Signup\x12 .central.identity.v1.SignupInput\x1a#.central.identity.v1.SignupResponse\"\"\xc2\xf3\x18\x08\n\x04\x61uth\x12\x00\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02\x0c\"\x07/signup:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -50,11 +50,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SIGNUPRESPONSE'].fields_by_name['session_token']._loaded_options = None
   _globals['_SIGNUPRESPONSE'].fields_by_name['session_token']._serialized_options = b'\310\363\030\001'
   _globals['_SIGNUPSERVICE'].methods_by_name['Signup']._loaded_options = None
-  _globals['_SIGNUPSERVICE'].methods_by_name['Signup']._serialized_options = b'\302\363\030\010\n\004auth\022\000\202\323\344\223\002\014\"\007/signup:\001*'
+  _globals['_SIGNUPSERVICE'].methods_by_name['Signup']._serialized_options = b'\302\363\030\010\n\004auth\022\000\310\363\030\001\202\323\344\223\002\014\"\007/signup:\001*'
   _globals['_SIGNUPINPUT']._serialized_start=245
   _globals['_SIGNUPINPUT']._serialized_end=434
   _globals['_SIGNUPRESPONSE']._serialized_start=437
   _globals['_SIGNUPRESPONSE']._serialized_end=589
   _globals['_SIGNUPSERVICE']._serialized_start=592
-  _globals['_SIGNUPSERVICE']._serialized_end=720
+  _globals['_SIGNUPSERVICE']._serialized_end=724
 # @@protoc_insertion_point(module_scope)

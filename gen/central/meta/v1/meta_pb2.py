@@ -26,7 +26,7 @@ from central.api.v1 import options_pb2 as central_dot_api_dot_v1_dot_options__pb
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x63\x65ntral/meta/v1/meta.proto\x12\x0f\x63\x65ntral.meta.v1\x1a\x1c\x63\x65ntral/api/v1/options.proto\x1a\x1cgoogle/api/annotations.proto\"\x14\n\x12LivenessProbeInput\"%\n\x15LivenessProbeResponse\x12\x0c\n\x04pong\x18\x01 \x01(\x08\"\x15\n\x13ReadinessProbeInput\"\'\n\x16ReadinessProbeResponse\x12\r\n\x05ready\x18\x01 \x01(\x08\x32\xa3\x02\n\x0bMetaService\x12\x86\x01\n\rLivenessProbe\x12#.central.meta.v1.LivenessProbeInput\x1a&.central.meta.v1.LivenessProbeResponse\"(\xc2\xf3\x18\x08\n\x04meta\x12\x00\x82\xd3\xe4\x93\x02\x16\x12\x14/meta/liveness-probe\x12\x8a\x01\n\x0eReadinessProbe\x12$.central.meta.v1.ReadinessProbeInput\x1a\'.central.meta.v1.ReadinessProbeResponse\")\xc2\xf3\x18\x08\n\x04meta\x12\x00\x82\xd3\xe4\x93\x02\x17\x12\x15/meta/readiness-probeb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x63\x65ntral/meta/v1/meta.proto\x12\x0f\x63\x65ntral.meta.v1\x1a\x1c\x63\x65ntral/api/v1/options.proto\x1a\x1cgoogle/api/annotations.proto\"\x14\n\x12LivenessProbeInput\"%\n\x15LivenessProbeResponse\x12\x0c\n\x04pong\x18\x01 \x01(\x08\"\x15\n\x13ReadinessProbeInput\"\'\n\x16ReadinessProbeResponse\x12\r\n\x05ready\x18\x01 \x01(\x08\x32\xab\x02\n\x0bMetaService\x12\x8a\x01\n\rLivenessProbe\x12#.central.meta.v1.LivenessProbeInput\x1a&.central.meta.v1.LivenessProbeResponse\",\xc2\xf3\x18\x08\n\x04meta\x12\x00\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02\x16\x12\x14/meta/liveness-probe\x12\x8e\x01\n\x0eReadinessProbe\x12$.central.meta.v1.ReadinessProbeInput\x1a\'.central.meta.v1.ReadinessProbeResponse\"-\xc2\xf3\x18\x08\n\x04meta\x12\x00\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02\x17\x12\x15/meta/readiness-probeb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,9 +34,9 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'central.meta.v1.meta_pb2', 
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_METASERVICE'].methods_by_name['LivenessProbe']._loaded_options = None
-  _globals['_METASERVICE'].methods_by_name['LivenessProbe']._serialized_options = b'\302\363\030\010\n\004meta\022\000\202\323\344\223\002\026\022\024/meta/liveness-probe'
+  _globals['_METASERVICE'].methods_by_name['LivenessProbe']._serialized_options = b'\302\363\030\010\n\004meta\022\000\310\363\030\001\202\323\344\223\002\026\022\024/meta/liveness-probe'
   _globals['_METASERVICE'].methods_by_name['ReadinessProbe']._loaded_options = None
-  _globals['_METASERVICE'].methods_by_name['ReadinessProbe']._serialized_options = b'\302\363\030\010\n\004meta\022\000\202\323\344\223\002\027\022\025/meta/readiness-probe'
+  _globals['_METASERVICE'].methods_by_name['ReadinessProbe']._serialized_options = b'\302\363\030\010\n\004meta\022\000\310\363\030\001\202\323\344\223\002\027\022\025/meta/readiness-probe'
   _globals['_LIVENESSPROBEINPUT']._serialized_start=107
   _globals['_LIVENESSPROBEINPUT']._serialized_end=127
   _globals['_LIVENESSPROBERESPONSE']._serialized_start=129
@@ -46,5 +46,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_READINESSPROBERESPONSE']._serialized_start=191
   _globals['_READINESSPROBERESPONSE']._serialized_end=230
   _globals['_METASERVICE']._serialized_start=233
-  _globals['_METASERVICE']._serialized_end=524
+  _globals['_METASERVICE']._serialized_end=532
 # @@protoc_insertion_point(module_scope)
