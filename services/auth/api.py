@@ -13,7 +13,7 @@ from central.auth.v1 import sessions_pb2_grpc as sessions_grpc
 from central.auth.v1 import tenant_users_pb2 as users_pb
 from central.auth.v1 import tenant_users_pb2_grpc as users_grpc
 from common.authz import require_admin, require_system, require_tenant, require_tenant_user
-from common.errors import PermissionDeniedError, ValidationError
+from common.errors import PermissionDeniedError
 from common.principal import PrincipalKind, current_principal
 from services.auth import errors
 from services.auth.auth_connectors import AuthConnectorService
@@ -197,8 +197,6 @@ class SessionsApi(sessions_grpc.SessionsServiceServicer):
         self, request: sessions_pb.DeleteEndedSessionsInput, context: Context
     ) -> sessions_pb.DeleteEndedSessionsResponse:
         require_system()
-        if not 1 <= request.batch_size <= 10_000:
-            raise ValidationError.of("batch_size", "must be between 1 and 10000")
         deleted = await self.sessions.delete_ended(request.ended_seconds_ago, request.batch_size)
         return sessions_pb.DeleteEndedSessionsResponse(deleted=deleted)
 
@@ -206,8 +204,6 @@ class SessionsApi(sessions_grpc.SessionsServiceServicer):
         self, request: sessions_pb.DeleteExpiredLoginThrottlesInput, context: Context
     ) -> sessions_pb.DeleteExpiredLoginThrottlesResponse:
         require_system()
-        if not 1 <= request.batch_size <= 10_000:
-            raise ValidationError.of("batch_size", "must be between 1 and 10000")
         deleted = await self.sessions.throttle.delete_expired(request.batch_size)
         return sessions_pb.DeleteExpiredLoginThrottlesResponse(deleted=deleted)
 

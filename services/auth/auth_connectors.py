@@ -13,7 +13,6 @@ from ulid import ULID
 
 from central.auth.v1 import auth_connectors_pb2 as pb
 from common.db.executor import Database, Executor, Transaction
-from common.errors import FieldViolation, collect_violations
 from common.lists import Cursors, Page
 from common.logs import get_logger
 from services.auth import errors, rules
@@ -222,25 +221,12 @@ def min_password_length(row: AuthConnectorRow | None) -> int:
 
 def _validated_config(input: pb.CreateAuthConnectorInput) -> tuple[str, dict[str, Any]]:
     kind = input.WhichOneof("kind")
-    checks: list[FieldViolation | None] = [rules.connector_name_violation(input.name)]
-    config: dict[str, Any] = {}
     if kind == "password":
-        min_length = input.password.min_length or rules.DEFAULT_MIN_PASSWORD_LENGTH
-        checks.append(rules.min_length_violation(min_length))
-        config = {"min_length": min_length}
-    elif kind == "oidc":
-        checks += [
-            rules.issuer_violation(input.oidc.issuer),
-            rules.required_violation(input.oidc.client_id, "oidc.client_id"),
-            rules.required_violation(input.oidc.client_secret, "oidc.client_secret"),
-        ]
-        config = {
-            "issuer": input.oidc.issuer,
-            "client_id": input.oidc.client_id,
-            "client_secret": input.oidc.client_secret,
-        }
-    else:
-        checks.append(FieldViolation("kind", "must be password or oidc"))
-    collect_violations(*checks, domain=errors.DOMAIN)
-    assert kind is not None
-    return kind, config
+        return kind, {"min_length": input.password.min_length or rules.DEFAULT_MIN_PASSWORD_LENGTH}
+    # The protos' rules, checked by the guard, make `kind` required: this is the OIDC one.
+    assert kind == "oidc"
+    return kind, {
+        "issuer": input.oidc.issuer,
+        "client_id": input.oidc.client_id,
+        "client_secret": input.oidc.client_secret,
+    }

@@ -17,9 +17,8 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from central.auth.v1 import tenant_users_pb2
 from central.identity.v1 import signup_pb2, signup_pb2_grpc
 from central.tenants.v1 import tenants_pb2
-from common.errors import ConflictError, collect_violations
+from common.errors import ConflictError
 from common.principal import current_principal
-from services.auth import rules as auth_rules
 from services.auth.db import TenantUserRow
 from services.auth.passwords import Passwords
 from services.auth.sessions import SessionService
@@ -51,15 +50,6 @@ class SignupApi(signup_pb2_grpc.SignupServiceServicer):
         email = request.email.strip()
         display_name = request.display_name.strip()
         tenant_display_name = tenant_rules.normalise_display_name(request.tenant_display_name)
-        # Bad input is refused before any workflow starts.
-        collect_violations(
-            tenant_rules.slug_violation(request.tenant_slug, "tenant_slug"),
-            tenant_rules.display_name_violation(tenant_display_name, "tenant_display_name"),
-            auth_rules.email_violation(email),
-            auth_rules.display_name_violation(display_name),
-            auth_rules.password_violation(request.password, auth_rules.DEFAULT_MIN_PASSWORD_LENGTH),
-            domain=DOMAIN,
-        )
         workflow_input = SignupWorkflowInput(
             tenant_slug=request.tenant_slug,
             tenant_display_name=tenant_display_name,

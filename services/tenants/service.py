@@ -12,7 +12,7 @@ from ulid import ULID
 
 from central.tenants.v1 import tenants_pb2
 from common.db.executor import Database, Executor
-from common.errors import ConflictError, NotFoundError, collect_violations
+from common.errors import ConflictError, NotFoundError
 from common.lists import Cursors, Page
 from common.logs import get_logger
 from services.tenants import rules
@@ -57,7 +57,6 @@ class TenantService:
     async def get_by_slug(
         self, slug: str, executor: Executor | None = None
     ) -> tenants_pb2.TenantPublic | None:
-        collect_violations(rules.slug_violation(slug), domain=DOMAIN)
         row = await (executor or self.db_ro).fetch_one(
             f"SELECT {COLUMNS} FROM tenants.tenants WHERE slug = %s", (slug,), row=TenantRow
         )
@@ -67,9 +66,6 @@ class TenantService:
         self, input: tenants_pb2.CreateTenantInput, executor: Executor | None = None
     ) -> tenants_pb2.TenantPublic:
         display_name = rules.normalise_display_name(input.display_name)
-        collect_violations(
-            rules.slug_violation(input.slug), rules.display_name_violation(display_name), domain=DOMAIN
-        )
         executor = executor or self.db
         tenant_uuid = TenantIds.to_uuid(input.tenant_id) if input.tenant_id else ULID().to_uuid()
         if input.tenant_id and (existing := await self._get_by_tenant_uuid(tenant_uuid, executor)):
@@ -101,11 +97,6 @@ class TenantService:
             changes["slug"] = input.slug
         if input.HasField("display_name"):
             changes["display_name"] = rules.normalise_display_name(input.display_name)
-        collect_violations(
-            rules.slug_violation(changes["slug"]) if "slug" in changes else None,
-            rules.display_name_violation(changes["display_name"]) if "display_name" in changes else None,
-            domain=DOMAIN,
-        )
         executor = executor or self.db
         if not changes:
             current = await self._get_by_tenant_uuid(tenant_uuid, executor)
