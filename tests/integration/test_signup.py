@@ -226,9 +226,18 @@ async def test_a_retried_step_logs_one_line(stack: Stack, caplog: pytest.LogCapt
     assert ": UNAVAILABLE: " in line.getMessage()
 
 
-async def test_a_signup_survives_its_worker_being_killed_after_the_tenant_step(stack: Stack) -> None:
+# Where the doomed worker is killed (see slow_worker): (tenant display name, admin display name).
+KILLED_AT = {
+    "before the admin rpc": ("Durable", "hold before"),
+    # The rpc committed, the activity never reported: the retry with the same ID must find
+    # the row it made, not a conflict.
+    "after the tenant rpc committed": ("hold after", "Durable"),
+    "after the admin rpc committed": ("Durable", "hold after"),
+}
+
+
+async def test_a_signup_survives_its_worker_being_killed_at_any_point_of_a_step(stack: Stack) -> None:
     queue = f"durability-{secrets.token_hex(4)}"
-    slug = f"durable-{secrets.token_hex(4)}"
     env = {
         **os.environ,
         "CENTRAL_HOME": str(stack.config.home),
@@ -240,23 +249,31 @@ async def test_a_signup_survives_its_worker_being_killed_after_the_tenant_step(s
         sys.executable, "-m", "tests.integration.slow_worker", queue, env=env, stdout=asyncio.subprocess.PIPE
     )
     assert doomed.stdout is not None
+    handles = {}
     try:
         assert (await asyncio.wait_for(doomed.stdout.readline(), 30)).strip() == b"polling"
-        handle = await stack.temporal.start_workflow(
-            SignupWorkflow.run,
-            SignupWorkflowInput(
-                slug, "Durable", "d@example.com", "D", "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"
-            ),
-            id=f"signup-{slug}",
-            task_queue=queue,
-        )
-        assert (await asyncio.wait_for(doomed.stdout.readline(), 30)).strip() == b"admin step started"
-        assert await slug_lookup_error(stack, slug) is None  # the tenant step is done
+        for where, (tenant_name, admin_name) in KILLED_AT.items():
+            slug = f"durable-{secrets.token_hex(4)}"
+            handles[where] = await stack.temporal.start_workflow(
+                SignupWorkflow.run,
+                SignupWorkflowInput(
+                    slug,
+                    tenant_name,
+                    f"{slug}@example.com",
+                    admin_name,
+                    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+                ),
+                id=f"signup-{slug}",
+                task_queue=queue,
+            )
+        # All three steps are held at once: the worker dies in the middle of each.
+        for _ in KILLED_AT:
+            assert (await asyncio.wait_for(doomed.stdout.readline(), 30)).strip() == b"held"
     finally:
         doomed.kill()
         await doomed.wait()
 
-    # A healthy worker takes over once the dead one's activity times out, and finishes.
+    # A healthy worker takes over once the dead one's activities time out, and finishes each.
     activities = SignupActivities(stack.channel, stack.auth_channel, 5.0)
     async with Worker(
         stack.temporal,
@@ -264,17 +281,20 @@ async def test_a_signup_survives_its_worker_being_killed_after_the_tenant_step(s
         workflows=[SignupWorkflow],
         activities=[activities.create_tenant, activities.create_admin, activities.undo_signup],
     ):
-        result = await asyncio.wait_for(handle.result(), 60)
+        results = await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles.values())), 60)
     tenants = tenants_pb2_grpc.TenantsServiceStub(stack.channel)
-    listed = await tenants.ListTenants(
-        tenants_pb2.ListTenantsInputOrCursor(input=tenants_pb2.ListTenantsInput(limit=200)), timeout=5
-    )
-    assert [t.tenant_id for t in listed.tenants if t.slug == slug] == [result.tenant.tenant_id]
     users = tenant_users_pb2_grpc.TenantUsersServiceStub(stack.auth_channel)
-    page = await users.ListTenantUsers(
-        tenant_users_pb2.ListTenantUsersInputOrCursor(tenant_id=result.tenant.tenant_id), timeout=5
-    )
-    assert [(u.tenant_user_id, u.role) for u in page.tenant_users] == [(result.admin.tenant_user_id, "admin")]
+    for where, result in zip(handles, results, strict=True):
+        found = await tenants.GetTenantBySlug(
+            tenants_pb2.GetTenantBySlugInput(slug=result.tenant.slug), timeout=5
+        )
+        assert found.tenant.tenant_id == result.tenant.tenant_id, where
+        page = await users.ListTenantUsers(
+            tenant_users_pb2.ListTenantUsersInputOrCursor(tenant_id=result.tenant.tenant_id), timeout=5
+        )
+        assert [(u.tenant_user_id, u.role) for u in page.tenant_users] == [
+            (result.admin.tenant_user_id, "admin")
+        ], where
 
 
 async def test_no_password_token_or_cookie_reaches_a_log_line(
