@@ -223,13 +223,15 @@ def _scalar(field: FieldDescriptor, value: str) -> Any:
         if value not in ("true", "false"):
             raise TranscodeError(f"parameter {field.name!r} must be true or false")
         return value == "true"
-    # The JSON mapping accepts numbers, enums and timestamps written as strings.
+    # The JSON mapping accepts numbers and timestamps written as strings.
     return value
 
 
 def _drop_annotations(data: dict[str, Any], descriptor: Descriptor) -> None:
     """Check and remove what the gateway writes beside fields, in every nested object too:
-    a DTO's `__type` (a client may send back what it read) and the `kind` of a oneof's member."""
+    a DTO's `__type` (a client may send back what it read) and the `kind` of a oneof's member.
+    Enum values must be their names, as the document lists them: protobuf's JSON reading
+    would also take their numbers."""
     if "__type" in data and "__type" not in _fields_by_any_name(descriptor):
         expected = dto_name(descriptor)
         if expected is None or data["__type"] != expected:
@@ -252,10 +254,15 @@ def _drop_annotations(data: dict[str, Any], descriptor: Descriptor) -> None:
     fields = _fields_by_any_name(descriptor)
     for key, value in data.items():
         field = fields.get(key)
-        if field is None or field.message_type is None:
+        if field is None or (field.message_type is None and field.enum_type is None):
             continue
         for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, dict):
+            if field.enum_type is not None and (
+                not isinstance(item, str) or item not in field.enum_type.values_by_name
+            ):
+                names = ", ".join(field.enum_type.values_by_name)
+                raise TranscodeError(f"field {key!r} must be one of: {names}")
+            if field.message_type is not None and isinstance(item, dict):
                 _drop_annotations(item, field.message_type)
 
 

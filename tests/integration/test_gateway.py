@@ -256,6 +256,18 @@ async def test_list_parameters_are_named_as_sent_and_an_empty_cursor_is_the_firs
     assert [u["tenantUserId"] for u in first.json()["tenantUsers"]] == [actor.user.tenant_user_id]
 
 
+@pytest.mark.parametrize("order", ["0", "2", "5", "NEWEST"])
+async def test_an_enum_is_given_by_one_of_its_names_only(stack: Stack, order: str) -> None:
+    actor = await signed_in(stack)
+    path = f"/tenants/{actor.tenant_id}/users"
+    named = await stack.http.get(path, params={"order": "LIST_ORDER_NEWEST_FIRST"}, headers=actor.cookie)
+    assert named.status_code == 200, named.text
+    error = assert_error(
+        await stack.http.get(path, params={"order": order}, headers=actor.cookie), 400, "INVALID_ARGUMENT"
+    )
+    assert "LIST_ORDER_NEWEST_FIRST" in error["message"]
+
+
 async def test_null_is_refused_rather_than_read_as_not_sent(stack: Stack) -> None:
     actor = await signed_in(stack)
     response = await stack.http.patch(

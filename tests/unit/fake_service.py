@@ -55,6 +55,10 @@ def build(
             "central/api/v1/options.proto",
         ],
     )
+    file.enum_type.add(name="Colour").value.extend(
+        descriptor_pb2.EnumValueDescriptorProto(name=name, number=number)
+        for number, name in enumerate(["COLOUR_UNSPECIFIED", "COLOUR_RED", "COLOUR_BLUE"])
+    )
     file.message_type.extend(
         [
             _message("Password", ("min_length", F.TYPE_UINT32, None)),
@@ -74,6 +78,7 @@ def build(
                 ("name", F.TYPE_STRING, None),
                 ("many_tags", F.TYPE_STRING, None),
                 ("archived", F.TYPE_BOOL, None),
+                ("colour", F.TYPE_ENUM, ".central.fake.v1.Colour"),
                 optional=("limit",),
             ),
         ]
@@ -97,6 +102,7 @@ def build(
                     ("count", F.TYPE_INT64, None),
                     ("password", F.TYPE_MESSAGE, ".central.fake.v1.Password"),
                     ("oidc", F.TYPE_MESSAGE, ".central.fake.v1.Oidc"),
+                    ("many_colours", F.TYPE_ENUM, ".central.fake.v1.Colour"),
                     oneof={"kind": ["password", "oidc"]},
                 )
             )

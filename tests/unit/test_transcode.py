@@ -242,3 +242,27 @@ def test_a_dto_sent_back_with_its_type_is_taken_and_a_wrong_type_is_refused() ->
     for wrong in ({"password": {"__type": "Oidc"}}, {"__type": "CreateThingInput"}):
         with pytest.raises(TranscodeError, match="__type"):
             decode("POST", "/tenants/t/things", body=wrong)
+
+
+def test_enum_values_are_their_names() -> None:
+    assert decode("GET", "/things", [("colour", "COLOUR_RED")]) == {"input": {"colour": "COLOUR_RED"}}
+    body = {"manyColours": ["COLOUR_RED", "COLOUR_BLUE"]}
+    assert decode("POST", "/tenants/t/things", body=body)["many_colours"] == ["COLOUR_RED", "COLOUR_BLUE"]
+
+
+@pytest.mark.parametrize(
+    ("query", "body"),
+    [
+        ([("colour", "1")], None),
+        ([("colour", "0")], None),
+        ([("colour", "COLOUR_GREEN")], None),
+        (None, {"manyColours": [1]}),
+        (None, {"manyColours": ["COLOUR_RED", {"a": 1}]}),
+    ],
+)
+def test_enum_numbers_and_unknown_names_are_refused(
+    query: list[tuple[str, str]] | None, body: dict[str, Any] | None
+) -> None:
+    method, path = ("GET", "/things") if query else ("POST", "/tenants/t/things")
+    with pytest.raises(TranscodeError, match="must be one of: COLOUR_UNSPECIFIED, COLOUR_RED, COLOUR_BLUE"):
+        decode(method, path, query, body=body)
