@@ -1,12 +1,15 @@
 """TemporalDispatcher: the only way Central code starts a workflow.
 
 It knows the queue each workflow is registered on (worker/workflows) and refuses to start
-a workflow anywhere else, or one that no queue runs.
+a workflow anywhere else, or one that no queue runs. While Temporal cannot be reached, a
+start fails at once with UNAVAILABLE, rather than after the client's retries have used up
+the caller's deadline.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -23,12 +26,16 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.service import RPCError, RPCStatusCode
 
 from worker.queues import TaskQueue
+from worker.temporal import temporal_unavailable
 from worker.workflows import WORKFLOWS
 
 InputT = TypeVar("InputT")
 OutputT = TypeVar("OutputT")
+# A health check answers in milliseconds; one that takes longer finds Temporal in no state to run anything.
+REACHABLE_WITHIN = timedelta(seconds=1)
 
 
 class WorkflowQueueError(Exception):
@@ -41,6 +48,16 @@ _QUEUES: dict[Callable[..., Any], TaskQueue] = {
     for queue, classes in WORKFLOWS.items()
     for cls in classes
 }
+
+
+@contextmanager
+def _unavailable_when_unreachable() -> Iterator[None]:
+    try:
+        yield
+    except RPCError as error:
+        if error.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+            raise temporal_unavailable() from error
+        raise
 
 
 def queue_of(run: Callable[..., Any]) -> TaskQueue:
@@ -60,6 +77,13 @@ class TemporalDispatcher:
             raise WorkflowQueueError(f"{run.__qualname__} runs on the {registered} queue, not on {queue}")
         return registered
 
+    async def _ensure_reachable(self) -> None:
+        """Raise UNAVAILABLE at once when Temporal does not answer a health check."""
+        with _unavailable_when_unreachable():
+            if await self.client.service_client.check_health(timeout=REACHABLE_WITHIN):
+                return
+        raise temporal_unavailable()
+
     async def start(
         self,
         run: Callable[[Any, InputT], Awaitable[OutputT]],
@@ -73,16 +97,21 @@ class TemporalDispatcher:
 
         With `already_running_ok`, a start while a workflow of that ID runs is a no-op.
         """
-        await self.client.start_workflow(
-            run,
-            input,
-            id=id,
-            task_queue=self._queue(run, queue),
-            id_conflict_policy=(
-                WorkflowIDConflictPolicy.USE_EXISTING if already_running_ok else WorkflowIDConflictPolicy.FAIL
-            ),
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-        )
+        task_queue = self._queue(run, queue)
+        await self._ensure_reachable()
+        with _unavailable_when_unreachable():
+            await self.client.start_workflow(
+                run,
+                input,
+                id=id,
+                task_queue=task_queue,
+                id_conflict_policy=(
+                    WorkflowIDConflictPolicy.USE_EXISTING
+                    if already_running_ok
+                    else WorkflowIDConflictPolicy.FAIL
+                ),
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            )
 
     async def ensure_schedule(
         self,
@@ -119,18 +148,32 @@ class TemporalDispatcher:
         id: str,
         queue: TaskQueue | None = None,
         execution_timeout: timedelta = timedelta(minutes=1),
+        rerun_succeeded: bool = True,
     ) -> OutputT:
         """Start the workflow on its queue and wait for its result.
 
         One workflow per ID at a time: a second start of a running ID fails with
-        WorkflowAlreadyStartedError; a finished ID may run again.
+        WorkflowAlreadyStartedError; a finished ID may run again, unless its last run
+        succeeded and not `rerun_succeeded` (then that error too; `outcome` has its result).
         """
-        return await self.client.execute_workflow(
-            run,
-            input,
-            id=id,
-            task_queue=self._queue(run, queue),
-            execution_timeout=execution_timeout,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-        )
+        task_queue = self._queue(run, queue)
+        await self._ensure_reachable()
+        with _unavailable_when_unreachable():
+            return await self.client.execute_workflow(
+                run,
+                input,
+                id=id,
+                task_queue=task_queue,
+                execution_timeout=execution_timeout,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                id_reuse_policy=(
+                    WorkflowIDReusePolicy.ALLOW_DUPLICATE
+                    if rerun_succeeded
+                    else WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
+                ),
+            )
+
+    async def outcome(self, run: Callable[[Any, InputT], Awaitable[OutputT]], id: str) -> OutputT:
+        """The result of the latest run of workflow `id`, once it has finished."""
+        with _unavailable_when_unreachable():
+            return await self.client.get_workflow_handle_for(run, id).result()

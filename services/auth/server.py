@@ -27,9 +27,8 @@ from services.auth.tenant_users import TenantUserService
 from services.auth.tenants_directory import TenantsDirectory
 from services.auth.throttle import LoginThrottle
 from services.identity.api import SignupApi
-from services.identity.errors import temporal_unavailable
 from worker.dispatcher import TemporalDispatcher
-from worker.temporal import connect
+from worker.temporal import connect, temporal_unavailable
 
 TENANT_USERS = tenant_users_pb2.DESCRIPTOR.services_by_name["TenantUsersService"]
 AUTH_CONNECTORS = auth_connectors_pb2.DESCRIPTOR.services_by_name["AuthConnectorsService"]

@@ -2,6 +2,11 @@
 
 Served by the auth process. The session is opened here, after the workflow, by the auth
 service itself: a session token must never sit in a workflow's history.
+
+A signup may outlive its request (the client saw a 504) and be sent again. The workflow ID
+is the slug's, so the retry finds that signup, running or done, and answers as it did, with a
+fresh session, when the email is its admin's and the password logs in (throttled like any
+login); anything else is a taken slug.
 """
 
 from __future__ import annotations
@@ -14,17 +19,18 @@ from google.protobuf import timestamp_pb2
 from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from central.auth.v1 import tenant_users_pb2
+from central.auth.v1 import sessions_pb2, tenant_users_pb2
 from central.identity.v1 import signup_pb2, signup_pb2_grpc
 from central.tenants.v1 import tenants_pb2
-from common.errors import ConflictError
-from common.principal import current_principal
+from common.errors import ConflictError, NotFoundError, ResourceExhaustedError, UnauthenticatedError
+from common.principal import Principal, current_principal
 from services.auth.db import TenantUserRow
 from services.auth.passwords import Passwords
 from services.auth.sessions import SessionService
 from services.auth.tenant_users import TenantUserService
+from services.identity.activities.signup import CreatedTenant
 from services.identity.errors import domain_error
-from services.identity.workflows.signup import SignupWorkflow, SignupWorkflowInput
+from services.identity.workflows.signup import SignupWorkflow, SignupWorkflowInput, SignupWorkflowOutput
 from services.tenants import rules as tenant_rules
 from worker.dispatcher import TemporalDispatcher
 
@@ -58,19 +64,22 @@ class SignupApi(signup_pb2_grpc.SignupServiceServicer):
             password_hash=await self.passwords.hash(request.password),
         )
         dispatcher = await self.dispatcher()
+        workflow_id = f"signup-{request.tenant_slug}"
         try:
-            # One signup per slug at a time: the workflow ID is derived from it.
             result = await dispatcher.execute(
-                SignupWorkflow.run, workflow_input, id=f"signup-{request.tenant_slug}"
+                SignupWorkflow.run, workflow_input, id=workflow_id, rerun_succeeded=False
             )
         except WorkflowAlreadyStartedError:
-            raise ConflictError(
-                f"a tenant with slug '{request.tenant_slug}' is being signed up",
-                reason="TENANT_SLUG_TAKEN",
-                domain="tenants.central",
-            ) from None
+            # Running, or done: maybe this very signup, sent again.
+            return await self._again(dispatcher, workflow_input, request, principal)
         except WorkflowFailureError as error:
             raise domain_error(error) from None
+        return await self._signed_up(result, principal)
+
+    async def _signed_up(
+        self, result: SignupWorkflowOutput, principal: Principal
+    ) -> signup_pb2.SignupResponse:
+        """The answer to the signup that made `result`: its tenant, its admin and a new session."""
 
         async def signed_in(row: TenantUserRow) -> tuple[tenant_users_pb2.TenantUserPrivate, str]:
             _, token = await self.sessions.open_for(row, principal.user_agent)
@@ -79,12 +88,72 @@ class SignupApi(signup_pb2_grpc.SignupServiceServicer):
         user, token = await self.users.with_tenant_user_by_tenant_user_id(
             result.tenant.tenant_id, result.admin.tenant_user_id, signed_in, self.users.db
         )
-        created_at = timestamp_pb2.Timestamp()
-        created_at.FromJsonString(result.tenant.created_at)
-        tenant = tenants_pb2.TenantPublic(
-            tenant_id=result.tenant.tenant_id,
-            slug=result.tenant.slug,
-            display_name=result.tenant.display_name,
-            created_at=created_at,
+        return _response(result.tenant, user, token)
+
+    async def _again(
+        self,
+        dispatcher: TemporalDispatcher,
+        workflow_input: SignupWorkflowInput,
+        request: signup_pb2.SignupInput,
+        principal: Principal,
+    ) -> signup_pb2.SignupResponse:
+        """The answer to a signup whose slug has a signup already, running or done."""
+        workflow_id = f"signup-{request.tenant_slug}"
+        try:
+            earlier = await dispatcher.outcome(SignupWorkflow.run, workflow_id)
+        except WorkflowFailureError as error:
+            raise domain_error(error) from None
+        try:
+            admin_email = await self.users.with_tenant_user_by_tenant_user_id(
+                earlier.tenant.tenant_id, earlier.admin.tenant_user_id, _email_of, self.users.db
+            )
+        except NotFoundError:
+            # That tenant, or its first admin, has gone since: the slug may be free again.
+            try:
+                result = await dispatcher.execute(SignupWorkflow.run, workflow_input, id=workflow_id)
+            except WorkflowAlreadyStartedError:
+                raise _slug_taken(request.tenant_slug) from None
+            except WorkflowFailureError as error:
+                raise domain_error(error) from None
+            return await self._signed_up(result, principal)
+        if admin_email.lower() != workflow_input.email.lower():
+            raise _slug_taken(request.tenant_slug)
+        return await self._logged_in(earlier, request, principal)
+
+    async def _logged_in(
+        self, earlier: SignupWorkflowOutput, request: signup_pb2.SignupInput, principal: Principal
+    ) -> signup_pb2.SignupResponse:
+        """Log the admin of `earlier` in, as the signup that made it would have."""
+        login = sessions_pb2.PasswordLoginInput(
+            tenant_id=earlier.tenant.tenant_id, email=request.email.strip(), password=request.password
         )
-        return signup_pb2.SignupResponse(tenant=tenant, tenant_user=user, session_token=token)
+        try:
+            user, token = await self.sessions.tx_password_login(login, principal)
+        except (UnauthenticatedError, ResourceExhaustedError):
+            raise _slug_taken(request.tenant_slug) from None
+        if user.tenant_user_id != earlier.admin.tenant_user_id:
+            raise _slug_taken(request.tenant_slug)
+        return _response(earlier.tenant, user, token)
+
+
+async def _email_of(row: TenantUserRow) -> str:
+    return row.email
+
+
+def _slug_taken(slug: str) -> ConflictError:
+    return ConflictError(
+        f"a tenant with slug '{slug}' is being signed up or exists",
+        reason="TENANT_SLUG_TAKEN",
+        domain="tenants.central",
+    )
+
+
+def _response(
+    tenant: CreatedTenant, user: tenant_users_pb2.TenantUserPrivate, token: str
+) -> signup_pb2.SignupResponse:
+    created_at = timestamp_pb2.Timestamp()
+    created_at.FromJsonString(tenant.created_at)
+    public = tenants_pb2.TenantPublic(
+        tenant_id=tenant.tenant_id, slug=tenant.slug, display_name=tenant.display_name, created_at=created_at
+    )
+    return signup_pb2.SignupResponse(tenant=public, tenant_user=user, session_token=token)

@@ -89,9 +89,3 @@ def domain_error(error: BaseException) -> DomainError:
     return UnavailableError(
         "signup could not finish; try again", reason="SIGNUP_FAILED", domain="identity.central"
     )
-
-
-def temporal_unavailable() -> UnavailableError:
-    return UnavailableError(
-        "signups are unavailable; try again shortly", reason="TEMPORAL_UNAVAILABLE", domain="identity.central"
-    )

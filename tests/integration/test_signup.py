@@ -7,19 +7,25 @@ import logging
 import os
 import secrets
 import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
 from temporalio import activity
-from temporalio.client import WorkflowFailureError
+from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from central.auth.v1 import tenant_users_pb2, tenant_users_pb2_grpc
 from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
+from common.config import HostPort
+from common.errors import UnavailableError
 from common.ports import free_port
+from common.temporal_dev import start_dev_server
+from services.auth.passwords import Passwords
 from services.identity.activities.signup import (
     CreateAdminActivityInput,
     CreatedAdmin,
@@ -123,6 +129,78 @@ async def test_twenty_concurrent_signups_of_one_slug_give_one_winner(stack: Stac
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200] + [409] * 19, [r.text for r in responses if r.status_code not in (200, 409)]
     assert await slug_lookup_error(stack, slug) is None
+
+
+async def test_a_signup_sent_again_answers_as_the_first_with_a_fresh_session(stack: Stack) -> None:
+    slug = f"again-{secrets.token_hex(4)}"
+    first = await signup(stack, signup_body(slug))
+    assert first.status_code == 200, first.text
+    # Its client saw a 504 (say) and sends the same signup again.
+    again = await signup(stack, signup_body(slug))
+    assert again.status_code == 200, again.text
+    assert again.json()["tenant"] == first.json()["tenant"]
+    # The same admin, who has now logged in.
+    assert {**again.json()["tenantUser"], "lastLoginAt": None} == {
+        **first.json()["tenantUser"],
+        "lastLoginAt": None,
+    }
+    token = session_token(again)
+    assert token != session_token(first)
+    me = await stack.http.get("/me", headers={"cookie": f"{COOKIE}={token}"})
+    assert me.json()["tenantUser"]["tenantUserId"] == first.json()["tenantUser"]["tenantUserId"]
+    # Anyone else is told the slug is taken.
+    for change in ({"email": "someone-else@example.com"}, {"password": PASSWORD + " but wrong"}):
+        other = await signup(stack, signup_body(slug, **change))
+        assert other.status_code == 409, other.text
+        assert other.json()["error"]["details"][0]["reason"] == "TENANT_SLUG_TAKEN"
+        assert "set-cookie" not in other.headers
+
+
+async def test_a_signup_sent_again_while_the_first_runs_waits_for_it(stack: Stack) -> None:
+    queue = f"again-{secrets.token_hex(4)}"
+    slug = f"again-{secrets.token_hex(4)}"
+    # The first signup's workflow, on a queue no worker polls yet: it runs, and waits.
+    await stack.temporal.start_workflow(
+        SignupWorkflow.run,
+        SignupWorkflowInput(
+            slug, "Acme Inc.", "founder@example.com", "Founder", await Passwords().hash(PASSWORD)
+        ),
+        id=f"signup-{slug}",
+        task_queue=queue,
+    )
+    again = asyncio.create_task(signup(stack, signup_body(slug)))
+    done, _ = await asyncio.wait([again], timeout=1)
+    assert not done, (await again).text
+    activities = SignupActivities(stack.channel, stack.auth_channel, 5.0)
+    async with Worker(
+        stack.temporal,
+        task_queue=queue,
+        workflows=[SignupWorkflow],
+        activities=[activities.create_tenant, activities.create_admin, activities.undo_signup],
+    ):
+        response = await asyncio.wait_for(again, 10)
+    assert response.status_code == 200, response.text
+    assert response.json()["tenant"]["slug"] == slug
+    me = await stack.http.get("/me", headers={"cookie": f"{COOKIE}={session_token(response)}"})
+    assert me.json()["tenantUser"]["email"] == "founder@example.com"
+
+
+@pytest.mark.timeout(30)
+async def test_a_start_while_temporal_is_down_is_unavailable_at_once(tmp_path: Path) -> None:
+    address = HostPort("127.0.0.1", free_port())
+    temporal = await start_dev_server(address, tmp_path / "temporal.db")
+    dispatcher = TemporalDispatcher(await Client.connect(str(address)))
+    temporal.terminate()
+    await temporal.wait()
+    workflow_input = SignupWorkflowInput("down", "Down", "d@example.com", "D", "$argon2id$x")
+    started = time.monotonic()
+    with pytest.raises(UnavailableError) as caught:
+        await dispatcher.execute(SignupWorkflow.run, workflow_input, id="signup-down")
+    assert caught.value.reason == "TEMPORAL_UNAVAILABLE"
+    with pytest.raises(UnavailableError):
+        await dispatcher.start(SignupWorkflow.run, workflow_input, id="signup-down")
+    # Not after the client's retries (ten seconds), nor the caller's whole deadline.
+    assert time.monotonic() - started < 1
 
 
 async def test_the_dispatcher_refuses_a_workflow_on_another_queue(stack: Stack) -> None:
