@@ -273,6 +273,7 @@ class TenantsDownAtFirst(SignupActivities):
 
 
 async def test_a_retried_step_logs_one_line(stack: Stack, caplog: pytest.LogCaptureFixture) -> None:
+    # The stack's worker was made by start_worker, which set up this process's worker log.
     caplog.set_level(logging.DEBUG, logger="temporalio")
     queue = f"retried-{secrets.token_hex(4)}"
     slug = f"retried-{secrets.token_hex(4)}"
