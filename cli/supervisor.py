@@ -55,6 +55,8 @@ class Supervisor:
         crashes: deque[float] = deque()
         while True:
             ended = describe_exit(await self.running[name].wait())
+            if self.stopping.is_set():
+                return  # Ctrl-C reaches the children too: they stop with us, not for a restart.
             while True:
                 if self._one_too_many(crashes):
                     logger.error(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from functools import partial
 from pathlib import Path
 
@@ -66,4 +67,19 @@ async def test_a_child_that_keeps_crashing_stops_everything(caplog: pytest.LogCa
     assert any(
         "doomed exited with code 4, its 3 exit" in m and "keeps crashing" in m for m in caplog.messages
     )
+    await supervisor.stop(grace=1)
+
+
+async def test_a_child_that_stops_with_us_is_not_restarted(caplog: pytest.LogCaptureFixture) -> None:
+    stopping = asyncio.Event()
+    supervisor = Supervisor(stopping, FAST)
+    await supervisor.start("calm", shell("exec sleep 60"))
+    child = supervisor.running["calm"]
+    # Ctrl-C in a terminal reaches the whole process group: us and the children at once.
+    stopping.set()
+    child.send_signal(signal.SIGINT)
+    await child.wait()
+    await asyncio.sleep(FAST.max_delay * 2)
+    assert supervisor.running["calm"] is child
+    assert not any("restarting" in m for m in caplog.messages)
     await supervisor.stop(grace=1)
