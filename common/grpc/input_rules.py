@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import cache
+from typing import cast
 
 import protovalidate
+from buf.validate import validate_pb2
 from google.protobuf import message_factory
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
@@ -27,7 +29,8 @@ _NUL_REFUSED = "must not contain NUL characters"
 
 def violations(message: Message) -> list[FieldViolation]:
     """Every field of `message` that breaks a rule, once each."""
-    found = [_field_violation(v) for v in _validator.collect_violations(message)]
+    descriptor = cast(Descriptor, message.DESCRIPTOR)
+    found = [_field_violation(v, descriptor) for v in _validator.collect_violations(message)]
     named = {v.field for v in found}
     return found + [FieldViolation(f, _NUL_REFUSED) for f in _nul_fields(message, "") if f not in named]
 
@@ -45,12 +48,23 @@ def prepare(descriptor: Descriptor) -> None:
     _string_fields(descriptor)
 
 
-def _field_violation(violation: protovalidate.Violation) -> FieldViolation:
+def _field_violation(violation: protovalidate.Violation, descriptor: Descriptor) -> FieldViolation:
     proto = violation.proto
     path = ".".join(_element(e) for e in proto.field.elements) if proto.field else ""
     # protovalidate says "value is required"; the field name already says which value.
     description = proto.message.removeprefix("value ")
-    return FieldViolation(path or "input", description)
+    return FieldViolation(path or _group_field(descriptor, description), description)
+
+
+def _group_field(descriptor: Descriptor, description: str) -> str:
+    """A violation of the message itself names no field: a `(buf.validate.message).oneof` group's
+    ("one of password, password_hash must be set") is told as its first field's, the one callers send."""
+    options = descriptor.GetOptions()
+    if options.HasExtension(validate_pb2.message):
+        for group in options.Extensions[validate_pb2.message].oneof:
+            if group.fields and all(name in description for name in group.fields):
+                return str(group.fields[0])
+    return "input"
 
 
 def _element(element: protovalidate.FieldPathElementPb) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.descriptor import Descriptor, FieldDescriptor, OneofDescriptor
 
 from central.api.v1 import options_pb2
 from services.gateway import schema_rules
@@ -80,9 +80,9 @@ class _Schemas:
         if (dto := dto_name(descriptor)) is not None:
             properties["__type"] = {"const": dto}
             required.append("__type")
-        oneof = descriptor.oneofs_by_name.get("kind")
-        if oneof is not None:
-            properties["kind"] = {"type": "string", "enum": [m.name for m in oneof.fields]}
+        kind = descriptor.oneofs_by_name.get("kind")
+        if kind is not None:
+            properties["kind"] = {"type": "string", "enum": [m.name for m in kind.fields]}
         hidden = gateway_only_fields(descriptor)
         for field in _body_fields(descriptor, omit):
             if field.json_name not in hidden:
@@ -92,18 +92,19 @@ class _Schemas:
         schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
         if required:
             schema["required"] = required
-        if one_of := [
-            [{"required": [m.json_name]} for m in o.fields] for o in schema_rules.required_oneofs(descriptor)
-        ]:
-            # Exactly one member of each required oneof (there is one oneof per message: `kind`).
-            [schema["oneOf"]] = one_of
+        groups = [_kind_rule(descriptor, kind)] if kind is not None else []
+        groups += [_one_of(fields, required=r) for fields, r in schema_rules.field_groups(descriptor)]
+        if len(groups) == 1:
+            schema.update(groups[0])
+        elif groups:
+            schema["allOf"] = groups
         return schema
 
     def field(self, field: FieldDescriptor) -> dict[str, Any]:
         if field.message_type is not None:
             single = self.ref(field.message_type)
         elif field.enum_type is not None:
-            single = {"type": "string", "enum": [v.name for v in field.enum_type.values]}
+            single = schema_rules.enum_schema(field)
         elif field.type == FieldDescriptor.TYPE_BOOL:
             single = {"type": "boolean"}
         elif field.type == FieldDescriptor.TYPE_STRING:
@@ -121,6 +122,38 @@ class _Schemas:
         return single if field.message_type is not None else schema_rules.constrain(field, single)
 
 
+def _is_set(field: FieldDescriptor) -> dict[str, Any]:
+    """A field that protobuf counts as set: present in the JSON, and not "" if a string."""
+    if field.type == FieldDescriptor.TYPE_STRING and not field.has_presence:
+        return {"required": [field.json_name], "properties": {field.json_name: {"minLength": 1}}}
+    return {"required": [field.json_name]}
+
+
+def _one_of(fields: list[FieldDescriptor], *, required: bool) -> dict[str, Any]:
+    """Exactly one of `fields` set, or (unless `required`) none of them."""
+    branches = [_is_set(f) for f in fields]
+    if not required:
+        branches.append({"not": {"anyOf": [_is_set(f) for f in fields]}})
+    return {"oneOf": branches}
+
+
+def _kind_rule(descriptor: Descriptor, kind: OneofDescriptor) -> dict[str, Any]:
+    """The `kind` oneof: `"kind"` names the member that is set (see transcode)."""
+    required = kind in schema_rules.required_oneofs(descriptor)
+    branches: list[dict[str, Any]] = [
+        {
+            "required": [m.json_name],
+            "properties": {"kind": {"const": m.name}},
+            "not": {"anyOf": [{"required": [o.json_name]} for o in kind.fields if o is not m]},
+        }
+        for m in kind.fields
+    ]
+    if not required:
+        unset = [{"required": [m.json_name]} for m in kind.fields] + [{"required": ["kind"]}]
+        branches.append({"not": {"anyOf": unset}})
+    return {"oneOf": branches}
+
+
 def _body_fields(descriptor: Descriptor, omit: frozenset[str]) -> list[FieldDescriptor]:
     return [f for f in descriptor.fields if f.name not in omit]
 
@@ -128,7 +161,11 @@ def _body_fields(descriptor: Descriptor, omit: frozenset[str]) -> list[FieldDesc
 def _body_required(descriptor: Descriptor, omit: frozenset[str]) -> bool:
     """Whether a body must be sent at all: only when it has a field the rules require."""
     fields = _body_fields(descriptor, omit)
-    return any(schema_rules.is_required(f) for f in fields) or bool(schema_rules.required_oneofs(descriptor))
+    return (
+        any(schema_rules.is_required(f) for f in fields)
+        or bool(schema_rules.required_oneofs(descriptor))
+        or any(required for _, required in schema_rules.field_groups(descriptor))
+    )
 
 
 def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:

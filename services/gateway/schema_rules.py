@@ -61,8 +61,6 @@ def constrain(field: FieldDescriptor, schema: dict[str, Any]) -> dict[str, Any]:
         constrained.update(_string_keywords(rules.string if rules else None, required=is_required(field)))
     elif field.type in _BOUNDS:
         constrained.update(_integer_keywords(field, rules))
-    elif field.enum_type is not None and rules is not None and rules.HasField("enum"):
-        constrained.update(_enum_keywords(field, rules.enum))
     if rules is not None and rules.ignore == validate_pb2.IGNORE_IF_ZERO_VALUE and constrained != schema:
         # The rules hold only when the field is set: its zero value is also accepted.
         zero = field.default_value if field.enum_type is None else field.enum_type.values[0].name
@@ -137,10 +135,29 @@ def _integer_keywords(field: FieldDescriptor, rules: validate_pb2.FieldRules | N
     return keywords
 
 
-def _enum_keywords(field: FieldDescriptor, rules: validate_pb2.EnumRules) -> dict[str, Any]:
+def enum_schema(field: FieldDescriptor) -> dict[str, Any]:
+    """An enum's names, or the numbers that protobuf's JSON mapping also accepts: the defined
+    ones only when the rules say `defined_only`, else any 32-bit number."""
     assert field.enum_type is not None
     allowed = list(field.enum_type.values)
-    if getattr(rules, "in"):
-        allowed = [v for v in allowed if v.number in getattr(rules, "in")]
-    allowed = [v for v in allowed if v.number not in rules.not_in]
-    return {"enum": [v.name for v in allowed]}
+    rules = field_rules(field)
+    enum_rules = rules.enum if rules is not None and rules.HasField("enum") else None
+    if enum_rules is not None and getattr(enum_rules, "in"):
+        allowed = [v for v in allowed if v.number in getattr(enum_rules, "in")]
+    if enum_rules is not None:
+        allowed = [v for v in allowed if v.number not in enum_rules.not_in]
+    numbers: dict[str, Any] = {"type": "integer", "minimum": -(2**31), "maximum": 2**31 - 1}
+    if enum_rules is not None and (enum_rules.defined_only or getattr(enum_rules, "in")):
+        numbers = {"type": "integer", "enum": [v.number for v in allowed]}
+    return {"anyOf": [{"type": "string", "enum": [v.name for v in allowed]}, numbers]}
+
+
+def field_groups(descriptor: Descriptor) -> list[tuple[list[FieldDescriptor], bool]]:
+    """The `(buf.validate.message).oneof` rules: fields of which at most one is set, or exactly one."""
+    options = descriptor.GetOptions()
+    if not options.HasExtension(validate_pb2.message):
+        return []
+    return [
+        ([descriptor.fields_by_name[name] for name in rule.fields], rule.required)
+        for rule in options.Extensions[validate_pb2.message].oneof
+    ]

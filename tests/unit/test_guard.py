@@ -182,6 +182,14 @@ def test_an_rpc_that_declares_no_access_is_refused_at_start_up() -> None:
         Guard(SIGNER)(Servicer(), service)
 
 
+async def test_a_rule_on_the_message_names_the_field_callers_send() -> None:
+    request = tenant_users_pb2.CreateTenantUserInput(
+        tenant_id=TENANT_ID, email="ann@example.com", display_name="Ann", role="member"
+    )
+    context = await call(USERS, "CreateTenantUser", request)
+    assert context.field_violations() == [("password", "one of password, password_hash must be set")]
+
+
 async def test_an_unknown_enum_number_is_refused() -> None:
     request = tenant_users_pb2.ListTenantUsersInputOrCursor(tenant_id=TENANT_ID)
     request.input.order = 5  # type: ignore[assignment]  # what a careless caller sends

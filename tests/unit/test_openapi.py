@@ -76,17 +76,29 @@ def test_path_ids_are_patterns_matched_whole() -> None:
 def test_list_parameters_have_ranges_and_enums() -> None:
     parameters = {p["name"]: p["schema"] for p in operation("get", "/tenants/{tenantId}/users")["parameters"]}
     assert parameters["limit"] == {"type": "integer", "minimum": 1, "maximum": 200}
-    assert parameters["order"]["enum"] == [
-        "LIST_ORDER_UNSPECIFIED",
-        "LIST_ORDER_OLDEST_FIRST",
-        "LIST_ORDER_NEWEST_FIRST",
-    ]
+    # By name, or by number as protobuf's JSON mapping allows: the defined ones only.
+    names = ["LIST_ORDER_UNSPECIFIED", "LIST_ORDER_OLDEST_FIRST", "LIST_ORDER_NEWEST_FIRST"]
+    assert parameters["order"] == {
+        "anyOf": [{"type": "string", "enum": names}, {"type": "integer", "enum": [0, 1, 2]}]
+    }
     assert parameters["cursor"]["maxLength"] == 2048
 
 
 def test_a_connector_takes_exactly_one_kind_and_a_bounded_min_length() -> None:
     body = schema("central.auth.v1.CreateAuthConnectorInput")
-    assert body["oneOf"] == [{"required": ["password"]}, {"required": ["oidc"]}]
+    # Exactly one member, and `kind`, when sent, names it.
+    assert body["oneOf"] == [
+        {
+            "required": ["password"],
+            "properties": {"kind": {"const": "password"}},
+            "not": {"anyOf": [{"required": ["oidc"]}]},
+        },
+        {
+            "required": ["oidc"],
+            "properties": {"kind": {"const": "oidc"}},
+            "not": {"anyOf": [{"required": ["password"]}]},
+        },
+    ]
     min_length = schema("central.auth.v1.PasswordConnectorConfig")["properties"]["minLength"]
     # 0 (absent) takes the default; anything else is a length between the floor and the ceiling.
     assert min_length == {"anyOf": [{"const": 0}, {"type": "integer", "minimum": 8, "maximum": 256}]}
@@ -192,3 +204,12 @@ def test_every_error_response_references_the_error_schema() -> None:
                     ref = response["content"]["application/json"]["schema"]
                     assert ref == {"$ref": "#/components/schemas/Error"}
                     assert status == "default" or 400 <= int(status) < 600
+
+
+def test_a_user_is_created_with_a_password_or_its_hash() -> None:
+    body = schema("central.auth.v1.CreateTenantUserInput")
+    assert body["oneOf"] == [
+        {"required": ["password"], "properties": {"password": {"minLength": 1}}},
+        {"required": ["passwordHash"], "properties": {"passwordHash": {"minLength": 1}}},
+    ]
+    assert operation("post", "/tenants/{tenantId}/users")["requestBody"]["required"] is True
