@@ -136,20 +136,15 @@ def _integer_keywords(field: FieldDescriptor, rules: validate_pb2.FieldRules | N
 
 
 def enum_schema(field: FieldDescriptor) -> dict[str, Any]:
-    """An enum's names, or the numbers that protobuf's JSON mapping also accepts: the defined
-    ones only when the rules say `defined_only`, else any 32-bit number."""
+    """An enum's names (the gateway takes no numbers), less those its `in` or `not_in` rules refuse."""
     assert field.enum_type is not None
     allowed = list(field.enum_type.values)
     rules = field_rules(field)
-    enum_rules = rules.enum if rules is not None and rules.HasField("enum") else None
-    if enum_rules is not None and getattr(enum_rules, "in"):
-        allowed = [v for v in allowed if v.number in getattr(enum_rules, "in")]
-    if enum_rules is not None:
-        allowed = [v for v in allowed if v.number not in enum_rules.not_in]
-    numbers: dict[str, Any] = {"type": "integer", "minimum": -(2**31), "maximum": 2**31 - 1}
-    if enum_rules is not None and (enum_rules.defined_only or getattr(enum_rules, "in")):
-        numbers = {"type": "integer", "enum": [v.number for v in allowed]}
-    return {"anyOf": [{"type": "string", "enum": [v.name for v in allowed]}, numbers]}
+    if rules is not None and rules.HasField("enum"):
+        if getattr(rules.enum, "in"):
+            allowed = [v for v in allowed if v.number in getattr(rules.enum, "in")]
+        allowed = [v for v in allowed if v.number not in rules.enum.not_in]
+    return {"type": "string", "enum": [v.name for v in allowed]}
 
 
 def field_groups(descriptor: Descriptor) -> list[tuple[list[FieldDescriptor], bool]]:
