@@ -96,6 +96,9 @@ def test_a_connector_takes_exactly_one_kind_and_a_bounded_min_length() -> None:
             "not": {"anyOf": [{"required": ["password"]}]},
         },
     ]
+    oidc = schema("central.auth.v1.OidcConnectorConfigInput")
+    assert oidc["required"] == ["issuer", "clientId", "clientSecret"]
+    assert oidc["properties"]["clientSecret"]["maxLength"] == 1024
     min_length = schema("central.auth.v1.PasswordConnectorConfig")["properties"]["minLength"]
     # 0 (absent) takes the default; anything else is a length between the floor and the ceiling.
     assert min_length == {"anyOf": [{"const": 0}, {"type": "integer", "minimum": 8, "maximum": 256}]}

@@ -31,6 +31,7 @@ CONNECTOR_NAME_FIELD_NUMBER: _builtins.int
 EMAIL_FIELD_NUMBER: _builtins.int
 DISPLAY_NAME_FIELD_NUMBER: _builtins.int
 HTTPS_URL_FIELD_NUMBER: _builtins.int
+OAUTH_CREDENTIAL_FIELD_NUMBER: _builtins.int
 CURSOR_FIELD_NUMBER: _builtins.int
 tenant_id: _extension_dict._ExtensionFieldDescriptor[_validate_pb2.StringRules, _builtins.bool]
 """50000-99999 is the range protobuf reserves for an organisation's own options."""
@@ -47,5 +48,7 @@ display_name: _extension_dict._ExtensionFieldDescriptor[_validate_pb2.StringRule
 """A name people read: at least one visible character, spaces around it trimmed when stored."""
 https_url: _extension_dict._ExtensionFieldDescriptor[_validate_pb2.StringRules, _builtins.bool]
 """An https URL without spaces or control characters, such as an OIDC issuer."""
+oauth_credential: _extension_dict._ExtensionFieldDescriptor[_validate_pb2.StringRules, _builtins.bool]
+"""A credential another system issued (an OAuth client ID or secret): printable ASCII."""
 cursor: _extension_dict._ExtensionFieldDescriptor[_validate_pb2.StringRules, _builtins.bool]
 """The next_cursor of a previous page, sent back as it came."""

@@ -30,7 +30,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%central/auth/v1/auth_connectors.proto\x12\x0f\x63\x65ntral.auth.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1c\x63\x65ntral/api/v1/options.proto\x1a\x1a\x63\x65ntral/api/v1/rules.proto\x1a\x1c\x63\x65ntral/lists/v1/lists.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"<\n\x17PasswordConnectorConfig\x12!\n\nmin_length\x18\x01 \x01(\rB\r\xbaH\n*\x05\x18\x80\x02(\x08\xd8\x01\x01\"8\n\x13OidcConnectorConfig\x12\x0e\n\x06issuer\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\"\x8a\x01\n\x18OidcConnectorConfigInput\x12\x1c\n\x06issuer\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xa0\xfa\x18\x01\xc8\x01\x01\x12%\n\tclient_id\x18\x02 \x01(\tB\x12\xbaH\x0fr\r\x18\xff\x01\x32\x08^[!-~]+$\x12)\n\rclient_secret\x18\x03 \x01(\tB\x12\xbaH\x0fr\r\x18\x80\x08\x32\x08^[!-~]+$\"\x88\x02\n\rAuthConnector\x12\x19\n\x11\x61uth_connector_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0f\n\x07\x65nabled\x18\x04 \x01(\x08\x12<\n\x08password\x18\x05 \x01(\x0b\x32(.central.auth.v1.PasswordConnectorConfigH\x00\x12\x34\n\x04oidc\x18\x06 \x01(\x0b\x32$.central.auth.v1.OidcConnectorConfigH\x00\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x06\n\x04kind\"L\n\x13\x41uthConnectorPublic\x12\x19\n\x11\x61uth_connector_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\"\xdf\x01\n\x18\x43reateAuthConnectorInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12\x1a\n\x04name\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\x88\xfa\x18\x01\xc8\x01\x01\x12<\n\x08password\x18\x03 \x01(\x0b\x32(.central.auth.v1.PasswordConnectorConfigH\x00\x12\x39\n\x04oidc\x18\x04 \x01(\x0b\x32).central.auth.v1.OidcConnectorConfigInputH\x00\x42\r\n\x04kind\x12\x05\xbaH\x02\x08\x01\"U\n\x1b\x43reateAuthConnectorResponse\x12\x36\n\x0e\x61uth_connector\x18\x01 \x01(\x0b\x32\x1e.central.auth.v1.AuthConnector\"a\n\x15GetAuthConnectorInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12\'\n\x11\x61uth_connector_id\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\xf0\xf9\x18\x01\xc8\x01\x01\"R\n\x18GetAuthConnectorResponse\x12\x36\n\x0e\x61uth_connector\x18\x01 \x01(\x0b\x32\x1e.central.auth.v1.AuthConnector\"y\n\x17ListAuthConnectorsInput\x12\x1e\n\x05limit\x18\x01 \x01(\rB\n\xbaH\x07*\x05\x18\xc8\x01(\x01H\x00\x88\x01\x01\x12\x34\n\x05order\x18\x02 \x01(\x0e\x32\x1b.central.lists.v1.ListOrderB\x08\xbaH\x05\x82\x01\x02\x10\x01\x42\x08\n\x06_limit\"\xa2\x01\n\x1fListAuthConnectorsInputOrCursor\x12\x39\n\x05input\x18\x01 \x01(\x0b\x32(.central.auth.v1.ListAuthConnectorsInputH\x00\x12\x1b\n\x06\x63ursor\x18\x02 \x01(\tB\t\xbaH\x06r\x04\xa8\xfa\x18\x01H\x00\x12\x1f\n\ttenant_id\x18\x03 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x42\x06\n\x04kind\"j\n\x1aListAuthConnectorsResponse\x12\x37\n\x0f\x61uth_connectors\x18\x01 \x03(\x0b\x32\x1e.central.auth.v1.AuthConnector\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"d\n\x18\x45nableAuthConnectorInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12\'\n\x11\x61uth_connector_id\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\xf0\xf9\x18\x01\xc8\x01\x01\"U\n\x1b\x45nableAuthConnectorResponse\x12\x36\n\x0e\x61uth_connector\x18\x01 \x01(\x0b\x32\x1e.central.auth.v1.AuthConnector\"e\n\x19\x44isableAuthConnectorInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12\'\n\x11\x61uth_connector_id\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\xf0\xf9\x18\x01\xc8\x01\x01\"V\n\x1c\x44isableAuthConnectorResponse\x12\x36\n\x0e\x61uth_connector\x18\x01 \x01(\x0b\x32\x1e.central.auth.v1.AuthConnector\"d\n\x18\x44\x65leteAuthConnectorInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12\'\n\x11\x61uth_connector_id\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\xf0\xf9\x18\x01\xc8\x01\x01\"\x1d\n\x1b\x44\x65leteAuthConnectorResponse\"8\n\x15ListLoginOptionsInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\"Y\n\x18ListLoginOptionsResponse\x12=\n\x0f\x61uth_connectors\x18\x01 \x03(\x0b\x32$.central.auth.v1.AuthConnectorPublic2\x8a\x0b\n\x15\x41uthConnectorsService\x12\xbd\x01\n\x13\x43reateAuthConnector\x12).central.auth.v1.CreateAuthConnectorInput\x1a,.central.auth.v1.CreateAuthConnectorResponse\"M\xc2\xf3\x18\x16\n\x0f\x61uth-connectors\x12\x03\n\x01\x01\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02)\"$/tenants/{tenant_id}/auth-connectors:\x01*\x12\xc5\x01\n\x10GetAuthConnector\x12&.central.auth.v1.GetAuthConnectorInput\x1a).central.auth.v1.GetAuthConnectorResponse\"^\xc2\xf3\x18\x16\n\x0f\x61uth-connectors\x12\x03\n\x01\x01\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02:\x12\x38/tenants/{tenant_id}/auth-connectors/{auth_connector_id}\x12\xbf\x01\n\x12ListAuthConnectors\x12\x30.central.auth.v1.ListAuthConnectorsInputOrCursor\x1a+.central.auth.v1.ListAuthConnectorsResponse\"J\xc2\xf3\x18\x16\n\x0f\x61uth-connectors\x12\x03\n\x01\x01\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02&\x12$/tenants/{tenant_id}/auth-connectors\x12\xd5\x01\n\x13\x45nableAuthConnector\x12).central.auth.v1.EnableAuthConnectorInput\x1a,.central.auth.v1.EnableAuthConnectorResponse\"e\xc2\xf3\x18\x16\n\x0f\x61uth-connectors\x12\x03\n\x01\x01\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02\x41\"?/tenants/{tenant_id}/auth-connectors/{auth_connector_id}/enable\x12\xd9\x01\n\x14\x44isableAuthConnector\x12*.central.auth.v1.DisableAuthConnectorInput\x1a-.central.auth.v1.DisableAuthConnectorResponse\"f\xc2\xf3\x18\x16\n\x0f\x61uth-connectors\x12\x03\n\x01\x01\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02\x42\"@/tenants/{tenant_id}/auth-connectors/{auth_connector_id}/disable\x12\xce\x01\n\x13\x44\x65leteAuthConnector\x12).central.auth.v1.DeleteAuthConnectorInput\x1a,.central.auth.v1.DeleteAuthConnectorResponse\"^\xc2\xf3\x18\x16\n\x0f\x61uth-connectors\x12\x03\n\x01\x01\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02:*8/tenants/{tenant_id}/auth-connectors/{auth_connector_id}\x12\xa1\x01\n\x10ListLoginOptions\x12&.central.auth.v1.ListLoginOptionsInput\x1a).central.auth.v1.ListLoginOptionsResponse\":\xc2\xf3\x18\x08\n\x04\x61uth\x12\x00\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02$\x12\"/tenants/{tenant_id}/login-optionsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%central/auth/v1/auth_connectors.proto\x12\x0f\x63\x65ntral.auth.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1c\x63\x65ntral/api/v1/options.proto\x1a\x1a\x63\x65ntral/api/v1/rules.proto\x1a\x1c\x63\x65ntral/lists/v1/lists.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"<\n\x17PasswordConnectorConfig\x12!\n\nmin_length\x18\x01 \x01(\rB\r\xbaH\n*\x05\x18\x80\x02(\x08\xd8\x01\x01\"8\n\x13OidcConnectorConfig\x12\x0e\n\x06issuer\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\"~\n\x18OidcConnectorConfigInput\x12\x1c\n\x06issuer\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xa0\xfa\x18\x01\xc8\x01\x01\x12\x1f\n\tclient_id\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\xb0\xfa\x18\x01\xc8\x01\x01\x12#\n\rclient_secret\x18\x03 \x01(\tB\x0c\xbaH\tr\x04\xb0\xfa\x18\x01\xc8\x01\x01\"\x88\x02\n\rAuthConnector\x12\x19\n\x11\x61uth_connector_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0f\n\x07\x65nabled\x18\x04 \x01(\x08\x12<\n\x08password\x18\x05 \x01(\x0b\x32(.central.auth.v1.PasswordConnectorConfigH\x00\x12\x34\n\x04oidc\x18\x06 \x01(\x0b\x32$.central.auth.v1.OidcConnectorConfigH\x00\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x06\n\x04kind\"L\n\x13\x41uthConnectorPublic\x12\x19\n\x11\x61uth_connector_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\"\xdf\x01\n\x18\x43reateAuthConnectorInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12\x1a\n\x04name\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\x88\xfa\x18\x01\xc8\x01\x01\x12<\n\x08password\x18\x03 \x01(\x0b\x32(.central.auth.v1.PasswordConnectorConfigH\x00\x12\x39\n\x04oidc\x18\x04 \x01(\x0b\x32).central.auth.v1.OidcConnectorConfigInputH\x00\x42\r\n\x04kind\x12\x05\xbaH\x02\x08\x01\"U\n\x1b\x43reateAuthConnectorResponse\x12\x36\n\x0e\x61uth_connector\x18\x01 \x01(\x0b\x32\x1e.central.auth.v1.AuthConnector\"a\n\x15GetAuthConnectorInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12\'\n\x11\x61uth_connector_id\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\xf0\xf9\x18\x01\xc8\x01\x01\"R\n\x18GetAuthConnectorResponse\x12\x36\n\x0e\x61uth_connector\x18\x01 \x01(\x0b\x32\x1e.central.auth.v1.AuthConnector\"y\n\x17ListAuthConnectorsInput\x12\x1e\n\x05limit\x18\x01 \x01(\rB\n\xbaH\x07*\x05\x18\xc8\x01(\x01H\x00\x88\x01\x01\x12\x34\n\x05order\x18\x02 \x01(\x0e\x32\x1b.central.lists.v1.ListOrderB\x08\xbaH\x05\x82\x01\x02\x10\x01\x42\x08\n\x06_limit\"\xa2\x01\n\x1fListAuthConnectorsInputOrCursor\x12\x39\n\x05input\x18\x01 \x01(\x0b\x32(.central.auth.v1.ListAuthConnectorsInputH\x00\x12\x1b\n\x06\x63ursor\x18\x02 \x01(\tB\t\xbaH\x06r\x04\xa8\xfa\x18\x01H\x00\x12\x1f\n\ttenant_id\x18\x03 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x42\x06\n\x04kind\"j\n\x1aListAuthConnectorsResponse\x12\x37\n\x0f\x61uth_connectors\x18\x01 \x03(\x0b\x32\x1e.central.auth.v1.AuthConnector\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"d\n\x18\x45nableAuthConnectorInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12\'\n\x11\x61uth_connector_id\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\xf0\xf9\x18\x01\xc8\x01\x01\"U\n\x1b\x45nableAuthConnectorResponse\x12\x36\n\x0e\x61uth_connector\x18\x01 \x01(\x0b\x32\x1e.central.auth.v1.AuthConnector\"e\n\x19\x44isableAuthConnectorInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12\'\n\x11\x61uth_connector_id\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\xf0\xf9\x18\x01\xc8\x01\x01\"V\n\x1c\x44isableAuthConnectorResponse\x12\x36\n\x0e\x61uth_connector\x18\x01 \x01(\x0b\x32\x1e.central.auth.v1.AuthConnector\"d\n\x18\x44\x65leteAuthConnectorInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12\'\n\x11\x61uth_connector_id\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\xf0\xf9\x18\x01\xc8\x01\x01\"\x1d\n\x1b\x44\x65leteAuthConnectorResponse\"8\n\x15ListLoginOptionsInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\"Y\n\x18ListLoginOptionsResponse\x12=\n\x0f\x61uth_connectors\x18\x01 \x03(\x0b\x32$.central.auth.v1.AuthConnectorPublic2\x8a\x0b\n\x15\x41uthConnectorsService\x12\xbd\x01\n\x13\x43reateAuthConnector\x12).central.auth.v1.CreateAuthConnectorInput\x1a,.central.auth.v1.CreateAuthConnectorResponse\"M\xc2\xf3\x18\x16\n\x0f\x61uth-connectors\x12\x03\n\x01\x01\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02)\"$/tenants/{tenant_id}/auth-connectors:\x01*\x12\xc5\x01\n\x10GetAuthConnector\x12&.central.auth.v1.GetAuthConnectorInput\x1a).central.auth.v1.GetAuthConnectorResponse\"^\xc2\xf3\x18\x16\n\x0f\x61uth-connectors\x12\x03\n\x01\x01\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02:\x12\x38/tenants/{tenant_id}/auth-connectors/{auth_connector_id}\x12\xbf\x01\n\x12ListAuthConnectors\x12\x30.central.auth.v1.ListAuthConnectorsInputOrCursor\x1a+.central.auth.v1.ListAuthConnectorsResponse\"J\xc2\xf3\x18\x16\n\x0f\x61uth-connectors\x12\x03\n\x01\x01\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02&\x12$/tenants/{tenant_id}/auth-connectors\x12\xd5\x01\n\x13\x45nableAuthConnector\x12).central.auth.v1.EnableAuthConnectorInput\x1a,.central.auth.v1.EnableAuthConnectorResponse\"e\xc2\xf3\x18\x16\n\x0f\x61uth-connectors\x12\x03\n\x01\x01\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02\x41\"?/tenants/{tenant_id}/auth-connectors/{auth_connector_id}/enable\x12\xd9\x01\n\x14\x44isableAuthConnector\x12*.central.auth.v1.DisableAuthConnectorInput\x1a-.central.auth.v1.DisableAuthConnectorResponse\"f\xc2\xf3\x18\x16\n\x0f\x61uth-connectors\x12\x03\n\x01\x01\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02\x42\"@/tenants/{tenant_id}/auth-connectors/{auth_connector_id}/disable\x12\xce\x01\n\x13\x44\x65leteAuthConnector\x12).central.auth.v1.DeleteAuthConnectorInput\x1a,.central.auth.v1.DeleteAuthConnectorResponse\"^\xc2\xf3\x18\x16\n\x0f\x61uth-connectors\x12\x03\n\x01\x01\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02:*8/tenants/{tenant_id}/auth-connectors/{auth_connector_id}\x12\xa1\x01\n\x10ListLoginOptions\x12&.central.auth.v1.ListLoginOptionsInput\x1a).central.auth.v1.ListLoginOptionsResponse\":\xc2\xf3\x18\x08\n\x04\x61uth\x12\x00\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02$\x12\"/tenants/{tenant_id}/login-optionsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,9 +42,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_OIDCCONNECTORCONFIGINPUT'].fields_by_name['issuer']._loaded_options = None
   _globals['_OIDCCONNECTORCONFIGINPUT'].fields_by_name['issuer']._serialized_options = b'\272H\tr\004\240\372\030\001\310\001\001'
   _globals['_OIDCCONNECTORCONFIGINPUT'].fields_by_name['client_id']._loaded_options = None
-  _globals['_OIDCCONNECTORCONFIGINPUT'].fields_by_name['client_id']._serialized_options = b'\272H\017r\r\030\377\0012\010^[!-~]+$'
+  _globals['_OIDCCONNECTORCONFIGINPUT'].fields_by_name['client_id']._serialized_options = b'\272H\tr\004\260\372\030\001\310\001\001'
   _globals['_OIDCCONNECTORCONFIGINPUT'].fields_by_name['client_secret']._loaded_options = None
-  _globals['_OIDCCONNECTORCONFIGINPUT'].fields_by_name['client_secret']._serialized_options = b'\272H\017r\r\030\200\0102\010^[!-~]+$'
+  _globals['_OIDCCONNECTORCONFIGINPUT'].fields_by_name['client_secret']._serialized_options = b'\272H\tr\004\260\372\030\001\310\001\001'
   _globals['_CREATEAUTHCONNECTORINPUT'].oneofs_by_name['kind']._loaded_options = None
   _globals['_CREATEAUTHCONNECTORINPUT'].oneofs_by_name['kind']._serialized_options = b'\272H\002\010\001'
   _globals['_CREATEAUTHCONNECTORINPUT'].fields_by_name['tenant_id']._loaded_options = None
@@ -95,42 +95,42 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PASSWORDCONNECTORCONFIG']._serialized_end=298
   _globals['_OIDCCONNECTORCONFIG']._serialized_start=300
   _globals['_OIDCCONNECTORCONFIG']._serialized_end=356
-  _globals['_OIDCCONNECTORCONFIGINPUT']._serialized_start=359
-  _globals['_OIDCCONNECTORCONFIGINPUT']._serialized_end=497
-  _globals['_AUTHCONNECTOR']._serialized_start=500
-  _globals['_AUTHCONNECTOR']._serialized_end=764
-  _globals['_AUTHCONNECTORPUBLIC']._serialized_start=766
-  _globals['_AUTHCONNECTORPUBLIC']._serialized_end=842
-  _globals['_CREATEAUTHCONNECTORINPUT']._serialized_start=845
-  _globals['_CREATEAUTHCONNECTORINPUT']._serialized_end=1068
-  _globals['_CREATEAUTHCONNECTORRESPONSE']._serialized_start=1070
-  _globals['_CREATEAUTHCONNECTORRESPONSE']._serialized_end=1155
-  _globals['_GETAUTHCONNECTORINPUT']._serialized_start=1157
-  _globals['_GETAUTHCONNECTORINPUT']._serialized_end=1254
-  _globals['_GETAUTHCONNECTORRESPONSE']._serialized_start=1256
-  _globals['_GETAUTHCONNECTORRESPONSE']._serialized_end=1338
-  _globals['_LISTAUTHCONNECTORSINPUT']._serialized_start=1340
-  _globals['_LISTAUTHCONNECTORSINPUT']._serialized_end=1461
-  _globals['_LISTAUTHCONNECTORSINPUTORCURSOR']._serialized_start=1464
-  _globals['_LISTAUTHCONNECTORSINPUTORCURSOR']._serialized_end=1626
-  _globals['_LISTAUTHCONNECTORSRESPONSE']._serialized_start=1628
-  _globals['_LISTAUTHCONNECTORSRESPONSE']._serialized_end=1734
-  _globals['_ENABLEAUTHCONNECTORINPUT']._serialized_start=1736
-  _globals['_ENABLEAUTHCONNECTORINPUT']._serialized_end=1836
-  _globals['_ENABLEAUTHCONNECTORRESPONSE']._serialized_start=1838
-  _globals['_ENABLEAUTHCONNECTORRESPONSE']._serialized_end=1923
-  _globals['_DISABLEAUTHCONNECTORINPUT']._serialized_start=1925
-  _globals['_DISABLEAUTHCONNECTORINPUT']._serialized_end=2026
-  _globals['_DISABLEAUTHCONNECTORRESPONSE']._serialized_start=2028
-  _globals['_DISABLEAUTHCONNECTORRESPONSE']._serialized_end=2114
-  _globals['_DELETEAUTHCONNECTORINPUT']._serialized_start=2116
-  _globals['_DELETEAUTHCONNECTORINPUT']._serialized_end=2216
-  _globals['_DELETEAUTHCONNECTORRESPONSE']._serialized_start=2218
-  _globals['_DELETEAUTHCONNECTORRESPONSE']._serialized_end=2247
-  _globals['_LISTLOGINOPTIONSINPUT']._serialized_start=2249
-  _globals['_LISTLOGINOPTIONSINPUT']._serialized_end=2305
-  _globals['_LISTLOGINOPTIONSRESPONSE']._serialized_start=2307
-  _globals['_LISTLOGINOPTIONSRESPONSE']._serialized_end=2396
-  _globals['_AUTHCONNECTORSSERVICE']._serialized_start=2399
-  _globals['_AUTHCONNECTORSSERVICE']._serialized_end=3817
+  _globals['_OIDCCONNECTORCONFIGINPUT']._serialized_start=358
+  _globals['_OIDCCONNECTORCONFIGINPUT']._serialized_end=484
+  _globals['_AUTHCONNECTOR']._serialized_start=487
+  _globals['_AUTHCONNECTOR']._serialized_end=751
+  _globals['_AUTHCONNECTORPUBLIC']._serialized_start=753
+  _globals['_AUTHCONNECTORPUBLIC']._serialized_end=829
+  _globals['_CREATEAUTHCONNECTORINPUT']._serialized_start=832
+  _globals['_CREATEAUTHCONNECTORINPUT']._serialized_end=1055
+  _globals['_CREATEAUTHCONNECTORRESPONSE']._serialized_start=1057
+  _globals['_CREATEAUTHCONNECTORRESPONSE']._serialized_end=1142
+  _globals['_GETAUTHCONNECTORINPUT']._serialized_start=1144
+  _globals['_GETAUTHCONNECTORINPUT']._serialized_end=1241
+  _globals['_GETAUTHCONNECTORRESPONSE']._serialized_start=1243
+  _globals['_GETAUTHCONNECTORRESPONSE']._serialized_end=1325
+  _globals['_LISTAUTHCONNECTORSINPUT']._serialized_start=1327
+  _globals['_LISTAUTHCONNECTORSINPUT']._serialized_end=1448
+  _globals['_LISTAUTHCONNECTORSINPUTORCURSOR']._serialized_start=1451
+  _globals['_LISTAUTHCONNECTORSINPUTORCURSOR']._serialized_end=1613
+  _globals['_LISTAUTHCONNECTORSRESPONSE']._serialized_start=1615
+  _globals['_LISTAUTHCONNECTORSRESPONSE']._serialized_end=1721
+  _globals['_ENABLEAUTHCONNECTORINPUT']._serialized_start=1723
+  _globals['_ENABLEAUTHCONNECTORINPUT']._serialized_end=1823
+  _globals['_ENABLEAUTHCONNECTORRESPONSE']._serialized_start=1825
+  _globals['_ENABLEAUTHCONNECTORRESPONSE']._serialized_end=1910
+  _globals['_DISABLEAUTHCONNECTORINPUT']._serialized_start=1912
+  _globals['_DISABLEAUTHCONNECTORINPUT']._serialized_end=2013
+  _globals['_DISABLEAUTHCONNECTORRESPONSE']._serialized_start=2015
+  _globals['_DISABLEAUTHCONNECTORRESPONSE']._serialized_end=2101
+  _globals['_DELETEAUTHCONNECTORINPUT']._serialized_start=2103
+  _globals['_DELETEAUTHCONNECTORINPUT']._serialized_end=2203
+  _globals['_DELETEAUTHCONNECTORRESPONSE']._serialized_start=2205
+  _globals['_DELETEAUTHCONNECTORRESPONSE']._serialized_end=2234
+  _globals['_LISTLOGINOPTIONSINPUT']._serialized_start=2236
+  _globals['_LISTLOGINOPTIONSINPUT']._serialized_end=2292
+  _globals['_LISTLOGINOPTIONSRESPONSE']._serialized_start=2294
+  _globals['_LISTLOGINOPTIONSRESPONSE']._serialized_end=2383
+  _globals['_AUTHCONNECTORSSERVICE']._serialized_start=2386
+  _globals['_AUTHCONNECTORSSERVICE']._serialized_end=3804
 # @@protoc_insertion_point(module_scope)
