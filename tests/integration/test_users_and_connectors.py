@@ -111,10 +111,15 @@ async def test_users_are_listed_in_pages_with_cursors(stack: Stack) -> None:
         {"cursor": "nonsense"},
         {"limit": "0"},
         {"limit": "500"},
-        {"cursor": first, "limit": "3"},
+        # The query sent again beside its cursor must be the cursor's own (AIP-158).
+        {"cursor": first, "limit": "1", "order": "LIST_ORDER_NEWEST_FIRST"},
     ):
         bad = await stack.http.get(path, params=params, headers=admin.cookie)
         assert bad.status_code == 400, (params, bad.text)
+    # Only the page size may change from page to page.
+    resumed = await stack.http.get(path, params={"cursor": first, "limit": "3"}, headers=admin.cookie)
+    assert resumed.status_code == 200, resumed.text
+    assert [u["tenantUserId"] for u in resumed.json()["tenantUsers"]] == seen[1:4]
     # A cursor of one tenant's list is no key to another's.
     other = await signed_in(stack)
     foreign = await stack.http.get(
