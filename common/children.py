@@ -14,7 +14,7 @@ _BASICS = frozenset(
 )
 _BASIC_PREFIXES = ("LC_",)
 _CHUNK = 64 * 1024
-_relays: set[asyncio.Task[None]] = set()
+_relays: dict[asyncio.subprocess.Process, asyncio.Task[None]] = {}
 
 
 def child_environment(*prefixes: str, env: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -58,11 +58,15 @@ async def spawn(name: str, *argv: str, env: Mapping[str, str]) -> asyncio.subpro
     )  # fmt: skip
     assert process.stdout is not None
     relay = asyncio.create_task(relay_output(name, process.stdout))
-    _relays.add(relay)
-    relay.add_done_callback(_relays.discard)
+    _relays[process] = relay
+    relay.add_done_callback(lambda _: _relays.pop(process, None))
     return process
 
 
-async def relayed() -> None:
-    """Wait until the output of every child is relayed; call it once they have all exited."""
-    await asyncio.gather(*_relays, return_exceptions=True)
+async def relayed(*processes: asyncio.subprocess.Process) -> None:
+    """Wait until the output of `processes` (of every child, when none is named) is relayed.
+
+    Call it once they have exited: a live child's relay ends only with the child.
+    """
+    relays = [_relays[p] for p in processes if p in _relays] if processes else list(_relays.values())
+    await asyncio.gather(*relays, return_exceptions=True)
