@@ -19,7 +19,7 @@ from common.container import Container
 from common.grpc.channels import open_system_channel
 from common.grpc.server import start_server
 from services.tenants.server import registrar
-from tests.integration.conftest import running_gateway
+from tests.support.stack import running_gateway
 
 pytestmark = pytest.mark.skipif(
     bool(os.environ.get("CENTRAL_DATABASE_URL")), reason="needs a PostgreSQL of its own to stop and start"

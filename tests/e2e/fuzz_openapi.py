@@ -26,8 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import Stack
-from tests.integration.identity import PASSWORD, fresh_address, session_token
+from tests.support.actors import PASSWORD, fresh_address, session_token
+from tests.support.stack import Stack
 
 MAX_EXAMPLES = int(os.environ.get("CENTRAL_FUZZ_MAX_EXAMPLES", "25"))
 SECONDS = int(os.environ.get("CENTRAL_FUZZ_SECONDS", "90"))

@@ -10,7 +10,7 @@ import httpx
 
 from central.auth.v1 import tenant_users_pb2, tenant_users_pb2_grpc
 from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
-from tests.integration.conftest import Stack
+from tests.support.stack import Stack
 
 COOKIE = "__Host-central-session"
 PASSWORD = "correct horse battery staple"

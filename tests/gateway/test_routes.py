@@ -8,8 +8,8 @@ from google.api import http_pb2
 from central.api.v1 import options_pb2
 from services.gateway.path_template import MalformedPathError, PathTemplate, TemplateError, path_segments
 from services.gateway.routes import RouteTable, RouteTableError
-from tests.unit import fake_service
-from tests.unit.fake_service import COOKIE, PUBLIC
+from tests.support import fake_service
+from tests.support.fake_service import COOKIE, PUBLIC
 
 
 def test_annotated_rpcs_become_routes_and_the_others_stay_grpc_only() -> None:

@@ -12,8 +12,8 @@ from services.identity.workflows.session_cleanup import (
     SessionCleanupInput,
     SessionCleanupWorkflow,
 )
-from tests.integration.conftest import Stack
-from tests.integration.identity import COOKIE, PASSWORD, login, session_token, signed_in
+from tests.support.actors import COOKIE, PASSWORD, login, session_token, signed_in
+from tests.support.stack import Stack
 from worker.dispatcher import TemporalDispatcher
 
 

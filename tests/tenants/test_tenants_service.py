@@ -18,8 +18,8 @@ from grpc_reflection.v1alpha import reflection_pb2
 from central.lists.v1 import lists_pb2
 from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
 from services.tenants.ids import TenantIds
-from tests.integration.conftest import Stack
-from tests.integration.races import race
+from tests.support.races import race
+from tests.support.stack import Stack
 
 
 def unique_slug(prefix: str = "t") -> str:

@@ -19,8 +19,7 @@ import pytest
 
 from central.auth.v1 import tenant_users_pb2, tenant_users_pb2_grpc
 from services.tenants.ids import TenantIds
-from tests.integration.conftest import Stack
-from tests.integration.identity import (
+from tests.support.actors import (
     COOKIE,
     PASSWORD,
     login,
@@ -29,7 +28,8 @@ from tests.integration.identity import (
     session_token,
     signed_in,
 )
-from tests.integration.races import race
+from tests.support.races import race
+from tests.support.stack import Stack
 
 
 async def test_admins_create_users_and_emails_are_unique_per_tenant_whatever_their_case(stack: Stack) -> None:

@@ -1,7 +1,7 @@
 """One real stack per test session: PostgreSQL, the tenants and auth gRPC servers and the gateway.
 
 PostgreSQL is the embedded server of a temporary CENTRAL_HOME, with a hot standby that the
-read-only pools read (tests/integration/replica.py), or, when CENTRAL_DATABASE_URL is set, a
+read-only pools read (tests/support/replica.py), or, when CENTRAL_DATABASE_URL is set, a
 fresh database created on that server and dropped after (and no standby).
 The auth service runs on a clock the tests can move, so expiry needs no sleeping.
 """
@@ -36,7 +36,7 @@ from common.temporal_dev import start_dev_server
 from services.auth.server import registrar as auth_registrar
 from services.gateway.server import build_app, uvicorn_config
 from services.tenants.server import registrar as tenants_registrar
-from tests.integration.replica import Replica
+from tests.support.replica import Replica
 from worker.main import start_worker
 from worker.queues import TaskQueue
 from worker.temporal import connect

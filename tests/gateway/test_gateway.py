@@ -15,8 +15,8 @@ from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
 from common.config import HostPort
 from common.container import Container
 from services.tenants.ids import TenantIds
-from tests.integration.conftest import Stack, running_gateway
-from tests.integration.identity import COOKIE, PASSWORD, new_user, signed_in
+from tests.support.actors import COOKIE, PASSWORD, new_user, signed_in
+from tests.support.stack import Stack, running_gateway
 
 
 async def create_tenant(stack: Stack, slug: str) -> tenants_pb2.TenantPublic:

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from common.ports import free_port, wait_for_port
-from tests.integration.conftest import Stack
+from tests.support.stack import Stack
 
 CENTRAL = str(Path(sys.executable).parent / "central")
 
@@ -101,7 +101,7 @@ async def test_each_process_stops_cleanly_on_sigterm(stack: Stack, command: list
 async def test_a_sigterm_while_starting_is_a_clean_stop(stack: Stack, kind: str) -> None:
     env = central_env(stack, CENTRAL_TEMPORAL_ADDR=str(stack.config.temporal_addr))
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.integration.sigterm_at_start", kind, env=env
+        sys.executable, "-m", "tests.support.sigterm_at_start", kind, env=env
     )
     try:
         assert await asyncio.wait_for(process.wait(), 20) == 0

@@ -22,8 +22,7 @@ from services.auth.server import registrar as auth_registrar
 from services.auth.sessions import hash_token
 from services.auth.throttle import hash_key
 from services.identity.workflows.session_cleanup import SessionCleanupInput, SessionCleanupWorkflow
-from tests.integration.conftest import Stack, running_gateway
-from tests.integration.identity import (
+from tests.support.actors import (
     COOKIE,
     PASSWORD,
     fresh_address,
@@ -33,6 +32,7 @@ from tests.integration.identity import (
     session_token,
     signed_in,
 )
+from tests.support.stack import Stack, running_gateway
 from worker.dispatcher import TemporalDispatcher
 
 

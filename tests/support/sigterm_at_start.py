@@ -1,6 +1,6 @@
 """A process that is sent SIGTERM while it starts, for test_processes; it must exit 0.
 
-    python -m tests.integration.sigterm_at_start grpc|worker
+    python -m tests.support.sigterm_at_start grpc|worker
 
 grpc: a gRPC server, signalled while it registers its services, just before it listens.
 worker: the core queue's worker, signalled while it connects to Temporal (CENTRAL_TEMPORAL_ADDR).

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from common.db.migrations import MigrationError, migrate
-from tests.integration.conftest import Stack
+from tests.support.stack import Stack
 
 
 async def test_concurrent_runs_apply_each_migration_once(stack: Stack, tmp_path: Path) -> None:

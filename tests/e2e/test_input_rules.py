@@ -10,8 +10,8 @@ import httpx
 import pytest
 from temporalio.service import RPCError
 
-from tests.integration.conftest import Stack
-from tests.integration.identity import PASSWORD, fresh_address, login, signed_in
+from tests.support.actors import PASSWORD, fresh_address, login, signed_in
+from tests.support.stack import Stack
 
 
 def violated_fields(response: httpx.Response) -> list[str]:

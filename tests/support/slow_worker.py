@@ -1,7 +1,7 @@
 """A worker process for the durability test: the core queue's workflows on a queue of the test's,
 with signup steps held up, so that the test can kill the process in the middle of a step.
 
-    python -m tests.integration.slow_worker QUEUE
+    python -m tests.support.slow_worker QUEUE
 
 A step whose display name (the tenant's in the tenant step, the admin's in the admin step) is
 `hold before` is held before its rpc is made; `hold after`, after its rpc committed and before

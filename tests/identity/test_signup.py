@@ -35,8 +35,8 @@ from services.identity.activities.signup import (
 )
 from services.identity.errors import calling
 from services.identity.workflows.signup import SignupWorkflow, SignupWorkflowInput
-from tests.integration.conftest import Stack
-from tests.integration.identity import COOKIE, PASSWORD, fresh_address, new_tenant, session_token
+from tests.support.actors import COOKIE, PASSWORD, fresh_address, new_tenant, session_token
+from tests.support.stack import Stack
 from worker.dispatcher import TemporalDispatcher, WorkflowQueueError
 from worker.queues import TaskQueue
 
@@ -325,7 +325,7 @@ async def test_a_signup_survives_its_worker_being_killed_at_any_point_of_a_step(
         "CENTRAL_TEMPORAL_ADDR": str(stack.config.temporal_addr),
     }
     doomed = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.integration.slow_worker", queue, env=env, stdout=asyncio.subprocess.PIPE
+        sys.executable, "-m", "tests.support.slow_worker", queue, env=env, stdout=asyncio.subprocess.PIPE
     )
     assert doomed.stdout is not None
     handles = {}

@@ -8,7 +8,7 @@ from opentelemetry import metrics
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
-from tests.integration.conftest import Stack
+from tests.support.stack import Stack
 
 
 def points(reader: InMemoryMetricReader) -> dict[str, list[Any]]:

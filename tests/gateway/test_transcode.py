@@ -14,8 +14,8 @@ from common.errors import ValidationError
 from common.lists import Cursors
 from services.gateway.routes import Route, RouteTable
 from services.gateway.transcode import TranscodeError, decode_input, encode_output
-from tests.unit import fake_service
-from tests.unit.fake_service import PUBLIC
+from tests.support import fake_service
+from tests.support.fake_service import PUBLIC
 
 SERVICE = fake_service.build(
     {

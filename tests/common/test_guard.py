@@ -20,7 +20,7 @@ from central.identity.v1 import signup_pb2
 from central.tenants.v1 import tenants_pb2
 from common.grpc.guard import Guard
 from common.principal import METADATA_KEY, SYSTEM, Principal, PrincipalKind, PrincipalSigner
-from tests.unit import fake_service
+from tests.support import fake_service
 
 SIGNER = PrincipalSigner(b"k" * 32)
 TENANT_ID = "tenant-01ARZ3NDEKTSV4RRFFQ69G5FAV"

@@ -17,8 +17,8 @@ from common.keys import derive_key
 from common.principal import METADATA_KEY, SYSTEM, Principal, PrincipalKind, PrincipalSigner
 from services.gateway.routes import Route, RouteTable
 from services.gateway.server import build_app
-from tests.integration.conftest import Stack
-from tests.integration.identity import Actor, fresh_address, login, signed_in
+from tests.support.actors import Actor, fresh_address, login, signed_in
+from tests.support.stack import Stack
 
 
 def cookie_routes(stack: Stack) -> list[Route]:
