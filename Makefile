@@ -39,9 +39,9 @@ test: install
 
 # Schemathesis, every check, against the real stack's /openapi.json, without and with a
 # session: no 5xx, no response that breaks the document. Bounded: CENTRAL_FUZZ_MAX_EXAMPLES
-# per operation, CENTRAL_FUZZ_SECONDS per run (tests/integration/fuzz_openapi.py).
+# per operation, CENTRAL_FUZZ_SECONDS per run (tests/e2e/fuzz_openapi.py).
 fuzz: install
-	$(BIN)/pytest tests/integration/fuzz_openapi.py -p no:cacheprovider -s -q
+	$(BIN)/pytest tests/e2e/fuzz_openapi.py -p no:cacheprovider -s -q
 
 bench: install
 	$(BIN)/python -m bench
