@@ -11,6 +11,7 @@ from google.protobuf import json_format
 from google.rpc import error_details_pb2, status_pb2
 
 from common.errors import DomainError
+from common.grpc.status import first_detail, rich_status
 
 HTTP_STATUS = {
     grpc.StatusCode.INVALID_ARGUMENT: 400,
@@ -27,7 +28,6 @@ HTTP_STATUS = {
     grpc.StatusCode.UNAVAILABLE: 503,
     grpc.StatusCode.DEADLINE_EXCEEDED: 504,
 }
-_DETAILS_KEY = "grpc-status-details-bin"
 _BAD_REQUEST_TYPE = "type.googleapis.com/google.rpc.BadRequest"
 
 
@@ -57,21 +57,13 @@ def _body(http_status: int, code: grpc.StatusCode, message: str, details: list[d
     return orjson.dumps({"error": error})
 
 
-def _status(error: grpc.aio.AioRpcError) -> status_pb2.Status | None:
-    for key, value in error.trailing_metadata() or ():
-        if key == _DETAILS_KEY and isinstance(value, bytes):
-            return status_pb2.Status.FromString(value)
-    return None
-
-
 def _retry_after(status: status_pb2.Status) -> int | None:
     """The Retry-After a google.rpc.RetryInfo detail asks for (rounded up), if any."""
-    for detail in status.details:
-        info = error_details_pb2.RetryInfo()
-        if detail.Unpack(info):
-            delay = info.retry_delay
-            return max(1, delay.seconds + (1 if delay.nanos else 0))
-    return None
+    info = first_detail(status, error_details_pb2.RetryInfo)
+    if info is None:
+        return None
+    delay = info.retry_delay
+    return max(1, delay.seconds + (1 if delay.nanos else 0))
 
 
 def from_rpc_error(
@@ -87,7 +79,7 @@ def from_rpc_error(
     if http_status == 500:
         # Whatever went wrong inside stays inside.
         return 500, _body(500, code, "internal error", []), []
-    status = _status(error)
+    status = rich_status(error)
     if status is None:
         return http_status, _body(http_status, code, error.details() or code.name.lower(), []), []
     details = [json_format.MessageToDict(detail) for detail in status.details]
