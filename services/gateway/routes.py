@@ -73,6 +73,16 @@ class Route:
         return "input." if self.list_input_type is not None else ""
 
 
+@dataclass(frozen=True, slots=True)
+class Match:
+    """What the route table found for a request: its route and path variables, or none."""
+
+    route: Route | None
+    variables: dict[str, str]
+    # Without a route: the methods the path has (a 405), or none (a 404).
+    allowed: tuple[str, ...] = ()
+
+
 _VERBS = ("get", "put", "post", "delete", "patch")
 
 
@@ -189,10 +199,8 @@ class RouteTable:
                     routes.append(_route(method, rule))
         return cls(routes)
 
-    def match(
-        self, http_method: str, raw_path: bytes
-    ) -> tuple[Route, dict[str, str]] | tuple[None, list[str]]:
-        """The route and its path variables, or None and the methods the path has (for a 405).
+    def match(self, http_method: str, raw_path: bytes) -> Match:
+        """The route and its path variables, or no route and the methods the path has (for a 405).
 
         `raw_path` is the path as sent, still percent-encoded (ASGI's `raw_path`); a HEAD is
         served by the GET route of its path (RFC 9110). Raises MalformedPathError.
@@ -205,8 +213,8 @@ class RouteTable:
             if variables is None:
                 continue
             if route.http_method == wanted:
-                return route, variables
+                return Match(route, variables)
             allowed.append(route.http_method)
         if "GET" in allowed:
             allowed.append("HEAD")
-        return None, allowed
+        return Match(None, {}, tuple(allowed))

@@ -5,9 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+import grpc
+
 from common.config import Config
+from services.gateway.errors import HttpError
+from services.gateway.exchange import Exchange, Handler
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# What a caller's own data is answered with: no cache keeps it.
+NO_STORE = (b"cache-control", b"no-store")
 
 
 class SessionCookie:
@@ -54,3 +60,18 @@ def is_cross_origin(method: str, headers: Mapping[bytes, bytes], allowed_origins
         return False
     host = headers.get(b"host", b"").decode("latin-1")
     return urlsplit(origin).netloc != host
+
+
+class RefuseCrossOrigin:
+    """A browser's cross-origin unsafe request is a 403 before anything else is read."""
+
+    def __init__(self, app: Handler, allowed_origins: frozenset[str]) -> None:
+        self.app = app
+        self.allowed_origins = allowed_origins
+
+    async def __call__(self, exchange: Exchange) -> None:
+        if is_cross_origin(exchange.method, exchange.headers, self.allowed_origins):
+            raise HttpError(
+                403, grpc.StatusCode.PERMISSION_DENIED, "cross-origin request refused", "CROSS_ORIGIN_REQUEST"
+            )
+        await self.app(exchange)

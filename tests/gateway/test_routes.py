@@ -7,7 +7,7 @@ from google.api import http_pb2
 
 from central.api.v1 import options_pb2
 from services.gateway.path_template import MalformedPathError, PathTemplate, TemplateError, path_segments
-from services.gateway.routes import RouteTable, RouteTableError
+from services.gateway.routes import Match, RouteTable, RouteTableError
 from tests.support import fake_service
 from tests.support.fake_service import COOKIE, PUBLIC
 
@@ -35,13 +35,13 @@ def test_literal_segments_win_over_variables() -> None:
         }
     )
     table = RouteTable.from_services([service])
-    route, variables = table.match("GET", b"/things/special")
-    assert route is not None and route.method.name == "CreateThing"
-    route, variables = table.match("GET", b"/things/other")
-    assert route is not None and route.method.name == "GetThing"
-    assert variables == {"name": "other"}
-    assert table.match("POST", b"/things/other") == (None, ["GET", "HEAD"])
-    assert table.match("GET", b"/elsewhere") == (None, [])
+    special = table.match("GET", b"/things/special")
+    assert special.route is not None and special.route.method.name == "CreateThing"
+    other = table.match("GET", b"/things/other")
+    assert other.route is not None and other.route.method.name == "GetThing"
+    assert other.variables == {"name": "other"}
+    assert table.match("POST", b"/things/other") == Match(None, {}, ("GET", "HEAD"))
+    assert table.match("GET", b"/elsewhere") == Match(None, {}, ())
 
 
 @pytest.mark.parametrize(
@@ -129,10 +129,11 @@ def test_head_is_served_by_the_get_route_and_named_in_allow() -> None:
         }
     )
     table = RouteTable.from_services([service])
-    route, variables = table.match("HEAD", b"/things/x")
-    assert route is not None and route.method.name == "GetThing" and variables == {"name": "x"}
-    assert table.match("DELETE", b"/things/x") == (None, ["GET", "HEAD"])
-    assert table.match("HEAD", b"/things") == (None, ["POST"])
+    head = table.match("HEAD", b"/things/x")
+    assert head.route is not None and head.route.method.name == "GetThing"
+    assert head.variables == {"name": "x"}
+    assert table.match("DELETE", b"/things/x") == Match(None, {}, ("GET", "HEAD"))
+    assert table.match("HEAD", b"/things") == Match(None, {}, ("POST",))
 
 
 def test_a_list_route_knows_the_query_a_client_may_send_again_beside_its_cursor() -> None:

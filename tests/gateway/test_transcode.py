@@ -30,9 +30,9 @@ CURSORS = Cursors(b"k" * 32)
 
 
 def route(method: str, path: str) -> tuple[Route, dict[str, str]]:
-    found, variables = TABLE.match(method, path.encode())
-    assert found is not None and isinstance(variables, dict)
-    return found, variables
+    found = TABLE.match(method, path.encode())
+    assert found.route is not None
+    return found.route, found.variables
 
 
 def decode(
