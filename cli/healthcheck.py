@@ -47,7 +47,7 @@ async def worker_ready(config: Config, queue: str) -> bool:
     from temporalio.api.taskqueue.v1 import TaskQueue
     from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
-    from worker.temporal import connect
+    from common.temporal.client import connect
 
     try:
         client = await connect(config)

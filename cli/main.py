@@ -103,8 +103,8 @@ async def _serve(config: Config, service: str) -> int:
 
 
 async def _worker(config: Config, queue: str) -> int:
+    from common.temporal.queues import TaskQueue
     from worker.main import run_worker
-    from worker.queues import TaskQueue
 
     await run_worker(Container.create(config, process=f"worker-{queue}"), TaskQueue(queue))
     return 0

@@ -1,7 +1,9 @@
-"""`central worker --queue core|media`: one Temporal worker for one task queue."""
+"""`central worker --queue core|media`: one Temporal worker for one task queue, running every
+domain registry of that queue (worker/workflows)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from temporalio.client import Client
@@ -10,27 +12,34 @@ from temporalio.worker import Worker
 from common.container import Container
 from common.logs import get_logger
 from common.signals import stop_signalled
-from worker.activities import activities
-from worker.dispatcher import TemporalDispatcher
+from common.temporal.client import connect
+from common.temporal.dispatcher import TemporalDispatcher
+from common.temporal.queues import TaskQueue
+from common.temporal.registry import DomainRegistry, workload
 from worker.logs import one_line_activity_failures
-from worker.queues import TaskQueue
-from worker.schedules import ensure_schedules
-from worker.temporal import connect
-from worker.workflows import WORKFLOWS
+from worker.workflows import REGISTRIES
 
 # On SIGTERM the worker stops polling and gives running activities this long to finish.
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 
 
-async def start_worker(container: Container, client: Client, queue: TaskQueue) -> Worker:
+async def start_worker(
+    container: Container,
+    client: Client,
+    queue: TaskQueue,
+    registries: Sequence[DomainRegistry] = REGISTRIES,
+) -> Worker:
     """The queue's worker, its schedules in place; run it with `async with`."""
     one_line_activity_failures()
-    await ensure_schedules(TemporalDispatcher(client), container.config, queue)
+    work = workload(queue, registries, container)
+    dispatcher = TemporalDispatcher(client)
+    for ensure in work.schedules:
+        await ensure(dispatcher, container.config)
     return Worker(
         client,
         task_queue=queue,
-        workflows=WORKFLOWS[queue],
-        activities=activities(container),
+        workflows=work.workflows,
+        activities=work.activities,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )
 

@@ -19,16 +19,15 @@ from common.clock import Clock, SystemClock
 from common.container import Container
 from common.grpc.guard import Guard
 from common.grpc.server import Register, serve_until_signalled
+from common.temporal.client import LazyDispatcher
 from services.auth.api import AuthConnectorsApi, SessionsApi, TenantUsersApi
 from services.auth.auth_connectors import AuthConnectorService
 from services.auth.passwords import Passwords
 from services.auth.sessions import SessionPolicy, SessionService
+from services.auth.signup import SignupApi
 from services.auth.tenant_users import TenantUserService
 from services.auth.tenants_directory import TenantsDirectory
 from services.auth.throttle import LoginThrottle
-from services.identity.api import SignupApi
-from worker.dispatcher import TemporalDispatcher
-from worker.temporal import connect, temporal_unavailable
 
 TENANT_USERS = tenant_users_pb2.DESCRIPTOR.services_by_name["TenantUsersService"]
 AUTH_CONNECTORS = auth_connectors_pb2.DESCRIPTOR.services_by_name["AuthConnectorsService"]
@@ -64,19 +63,8 @@ async def registrar(
         max_failures_per_address=config.login_max_failures_per_address,
     )
 
-    dispatcher: TemporalDispatcher | None = None
-
-    async def connected_dispatcher() -> TemporalDispatcher:
-        # Connected on first use: the auth service starts, and serves logins, without Temporal.
-        nonlocal dispatcher
-        if dispatcher is None:
-            try:
-                dispatcher = TemporalDispatcher(await connect(config, container.telemetry))
-            except RuntimeError:
-                raise temporal_unavailable() from None
-        return dispatcher
-
-    signup = SignupApi(connected_dispatcher, passwords, users, sessions)
+    # Connected on first use: the auth service starts, and serves logins, without Temporal.
+    signup = SignupApi(LazyDispatcher(config, container.telemetry), passwords, users, sessions)
 
     def register(server: grpc.aio.Server, guard: Guard) -> list[str]:
         tenant_users_pb2_grpc.add_TenantUsersServiceServicer_to_server(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import grpc
 
 from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
+from common.grpc.calls import found
 
 
 class TenantsDirectory:
@@ -14,12 +15,6 @@ class TenantsDirectory:
         self._deadline = deadline_seconds
 
     async def exists(self, tenant_id: str) -> bool:
-        try:
-            await self._stub.GetTenant(
-                tenants_pb2.GetTenantInput(tenant_id=tenant_id), timeout=self._deadline
-            )
-        except grpc.aio.AioRpcError as error:
-            if error.code() == grpc.StatusCode.NOT_FOUND:
-                return False
-            raise
-        return True
+        return await found(
+            self._stub.GetTenant(tenants_pb2.GetTenantInput(tenant_id=tenant_id), timeout=self._deadline)
+        )

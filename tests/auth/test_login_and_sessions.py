@@ -18,6 +18,7 @@ from common.config import Config
 from common.container import Container
 from common.grpc.channels import open_system_channel
 from common.grpc.server import start_server
+from common.temporal.dispatcher import TemporalDispatcher
 from services.auth.server import registrar as auth_registrar
 from services.auth.sessions import hash_token
 from services.auth.throttle import hash_key
@@ -33,7 +34,6 @@ from tests.support.actors import (
     signed_in,
 )
 from tests.support.stack import Stack, running_gateway
-from worker.dispatcher import TemporalDispatcher
 
 
 async def test_login_sets_a_safe_cookie_and_answers_the_private_user(stack: Stack) -> None:

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import psycopg
 
+from common.temporal.dispatcher import TemporalDispatcher
 from services.identity.workflows.session_cleanup import (
     SCHEDULE_ID,
     SessionCleanupInput,
@@ -14,7 +15,6 @@ from services.identity.workflows.session_cleanup import (
 )
 from tests.support.actors import COOKIE, PASSWORD, login, session_token, signed_in
 from tests.support.stack import Stack
-from worker.dispatcher import TemporalDispatcher
 
 
 async def test_the_cleanup_schedule_exists_after_the_worker_starts(stack: Stack) -> None:

@@ -12,7 +12,7 @@ from temporalio.exceptions import ApplicationError
 
 from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
 from common.ports import free_port
-from services.identity.errors import calling
+from common.temporal.errors import calling
 from worker.logs import OneLineApplicationErrors
 
 

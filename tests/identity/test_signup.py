@@ -24,6 +24,9 @@ from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
 from common.config import HostPort
 from common.errors import UnavailableError
 from common.ports import free_port
+from common.temporal.dispatcher import TemporalDispatcher, WorkflowQueueError
+from common.temporal.errors import calling
+from common.temporal.queues import TaskQueue
 from common.temporal_dev import start_dev_server
 from services.auth.passwords import Passwords
 from services.identity.activities.signup import (
@@ -33,12 +36,9 @@ from services.identity.activities.signup import (
     CreateTenantActivityInput,
     SignupActivities,
 )
-from services.identity.errors import calling
 from services.identity.workflows.signup import SignupWorkflow, SignupWorkflowInput
 from tests.support.actors import COOKIE, PASSWORD, fresh_address, new_tenant, session_token
 from tests.support.stack import Stack
-from worker.dispatcher import TemporalDispatcher, WorkflowQueueError
-from worker.queues import TaskQueue
 
 
 def signup_body(slug: str, **change: str) -> dict[str, str]:

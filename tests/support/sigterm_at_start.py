@@ -22,9 +22,9 @@ from common.container import Container
 from common.grpc.guard import Guard
 from common.grpc.server import serve_until_signalled
 from common.telemetry import Telemetry
+from common.temporal.client import connect
+from common.temporal.queues import TaskQueue
 from worker.main import run_worker
-from worker.queues import TaskQueue
-from worker.temporal import connect
 
 
 def sigterm_myself() -> None:

@@ -21,6 +21,7 @@ from temporalio.worker import Worker
 
 from common.config import Config
 from common.container import Container
+from common.temporal.client import connect
 from services.identity.activities.signup import (
     CreateAdminActivityInput,
     CreatedAdmin,
@@ -28,10 +29,8 @@ from services.identity.activities.signup import (
     CreateTenantActivityInput,
     SignupActivities,
 )
-from worker.activities import activities
-from worker.queues import TaskQueue
-from worker.temporal import connect
-from worker.workflows import WORKFLOWS
+from worker.activities import identity as identity_activities
+from worker.workflows.identity import REGISTRY
 
 
 async def hold_if(display_name: str, when: str) -> None:
@@ -68,13 +67,13 @@ async def main(queue: str) -> None:
     held: list[Callable[..., Any]] = [held_up.create_tenant, held_up.create_admin]
     others = [
         a
-        for a in activities(container)
+        for a in identity_activities(container)
         if getattr(a, "__name__", "") not in {"create_tenant", "create_admin"}
     ]
     worker = Worker(
         await connect(config),
         task_queue=queue,
-        workflows=WORKFLOWS[TaskQueue.CORE],
+        workflows=list(REGISTRY.workflows),
         activities=[*others, *held],
     )
     print("polling", flush=True)

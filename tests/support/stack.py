@@ -32,14 +32,14 @@ from common.db.embedded import embedded_database_url
 from common.grpc.channels import open_system_channel
 from common.grpc.server import RunningServer, start_server
 from common.ports import free_port
+from common.temporal.client import connect
+from common.temporal.queues import TaskQueue
 from common.temporal_dev import start_dev_server
 from services.auth.server import registrar as auth_registrar
 from services.gateway.server import build_app, uvicorn_config
 from services.tenants.server import registrar as tenants_registrar
 from tests.support.replica import Replica
 from worker.main import start_worker
-from worker.queues import TaskQueue
-from worker.temporal import connect
 
 
 class FakeClock:

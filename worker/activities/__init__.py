@@ -1,4 +1,5 @@
-"""Every activity of every domain, bound to the dependencies it needs."""
+"""Every activity of every domain, bound to the dependencies it needs: one function per domain,
+which that domain's registry (worker/workflows/<domain>/__init__.py) names."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from services.identity.activities.accounts import AccountActivities
 from services.identity.activities.signup import SignupActivities
 
 
-def activities(container: Container) -> list[Callable[..., Any]]:
+def identity(container: Container) -> list[Callable[..., Any]]:
     config = container.config
     signup = SignupActivities(
         container.system_channel(str(config.tenants_addr)),

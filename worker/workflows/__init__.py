@@ -1,10 +1,6 @@
-"""Which workflows each queue's worker runs; the dispatcher starts each only on its queue."""
+"""Every domain's registry; a new domain with workflows adds its own here."""
 
-from worker.queues import TaskQueue
+from common.temporal.registry import DomainRegistry
 from worker.workflows import identity
 
-WORKFLOWS: dict[TaskQueue, list[type]] = {
-    TaskQueue.CORE: [*identity.WORKFLOWS],
-    # The media queue has no workflow yet; its worker joins `central up` with the first one.
-    TaskQueue.MEDIA: [],
-}
+REGISTRIES: list[DomainRegistry] = [identity.REGISTRY]

@@ -8,7 +8,7 @@ import grpc
 from temporalio import activity
 
 from central.auth.v1 import sessions_pb2, sessions_pb2_grpc
-from services.identity.errors import calling
+from common.temporal.errors import calling
 
 
 @dataclass(frozen=True)

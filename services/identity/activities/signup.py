@@ -9,7 +9,8 @@ from temporalio import activity
 
 from central.auth.v1 import tenant_users_pb2, tenant_users_pb2_grpc
 from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
-from services.identity.errors import application_error, calling
+from common.grpc.calls import found
+from common.temporal.errors import calling
 
 
 @dataclass(frozen=True)
@@ -99,26 +100,21 @@ class SignupActivities:
     @activity.defn(name="signup.undo")
     async def undo_signup(self, input: UndoSignupActivityInput) -> UndoneSignup:
         """Compensation: remove the admin and the tenant, whichever exist; done twice, it is a no-op."""
-        removed_admin = await self._gone_or_removed(
-            self.users.DeleteTenantUser(
-                tenant_users_pb2.DeleteTenantUserInput(
-                    tenant_id=input.tenant_id, tenant_user_id=input.tenant_user_id
-                ),
-                timeout=self.deadline,
+        removed_admin = await calling(
+            found(
+                self.users.DeleteTenantUser(
+                    tenant_users_pb2.DeleteTenantUserInput(
+                        tenant_id=input.tenant_id, tenant_user_id=input.tenant_user_id
+                    ),
+                    timeout=self.deadline,
+                )
             )
         )
-        removed_tenant = await self._gone_or_removed(
-            self.tenants.DeleteTenant(
-                tenants_pb2.DeleteTenantInput(tenant_id=input.tenant_id), timeout=self.deadline
+        removed_tenant = await calling(
+            found(
+                self.tenants.DeleteTenant(
+                    tenants_pb2.DeleteTenantInput(tenant_id=input.tenant_id), timeout=self.deadline
+                )
             )
         )
         return UndoneSignup(removed_tenant=removed_tenant, removed_admin=removed_admin)
-
-    async def _gone_or_removed(self, call: grpc.aio.UnaryUnaryCall) -> bool:  # type: ignore[type-arg]
-        try:
-            await call
-        except grpc.aio.AioRpcError as error:
-            if error.code() == grpc.StatusCode.NOT_FOUND:
-                return False
-            raise application_error(error) from error
-        return True

@@ -12,6 +12,8 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
+from common.temporal.queues import TaskQueue, runs_on
+
 with workflow.unsafe.imports_passed_through():
     from services.identity.activities.accounts import (
         AccountActivities,
@@ -36,6 +38,7 @@ class SessionCleanupOutput:
     login_throttles_deleted: int = 0
 
 
+@runs_on(TaskQueue.CORE)
 @workflow.defn(name="SessionCleanupWorkflow")
 class SessionCleanupWorkflow:
     @workflow.run

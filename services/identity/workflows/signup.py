@@ -14,6 +14,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from common.temporal.queues import TaskQueue, runs_on
+
 with workflow.unsafe.imports_passed_through():
     from ulid import ULID
 
@@ -52,6 +54,7 @@ STEP_RETRY = RetryPolicy(
 )
 
 
+@runs_on(TaskQueue.CORE)
 @workflow.defn(name="SignupWorkflow")
 class SignupWorkflow:
     def _new_id(self, prefix: str) -> str:

@@ -1,7 +1,9 @@
-"""POST /signup: validates, then runs SignupWorkflow on the core queue and waits for it.
+"""POST /signup: validates, then runs the identity domain's SignupWorkflow and waits for it.
 
-Served by the auth process. The session is opened here, after the workflow, by the auth
-service itself: a session token must never sit in a workflow's history.
+Served by the auth process, so it lives in auth; identity keeps the saga's workflow and
+activities, which reach tenants and auth through their rpcs only. The session is opened
+here, after the workflow, by the auth service itself: a session token must never sit in a
+workflow's history.
 
 A signup may outlive its request (the client saw a 504) and be sent again. The workflow ID
 is the slug's, so the retry finds that signup, running or done, and answers as it did, with a
@@ -22,17 +24,24 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from central.auth.v1 import sessions_pb2, tenant_users_pb2
 from central.identity.v1 import signup_pb2, signup_pb2_grpc
 from central.tenants.v1 import tenants_pb2
-from common.errors import ConflictError, NotFoundError, ResourceExhaustedError, UnauthenticatedError
+from common.display_names import stored_display_name
+from common.errors import (
+    ConflictError,
+    DomainError,
+    NotFoundError,
+    ResourceExhaustedError,
+    UnauthenticatedError,
+    UnavailableError,
+)
 from common.principal import Principal, current_principal
+from common.temporal.dispatcher import TemporalDispatcher
+from common.temporal.errors import domain_error
 from services.auth.db import TenantUserRow
 from services.auth.passwords import Passwords
 from services.auth.sessions import SessionService
 from services.auth.tenant_users import TenantUserService
 from services.identity.activities.signup import CreatedTenant
-from services.identity.errors import domain_error
 from services.identity.workflows.signup import SignupWorkflow, SignupWorkflowInput, SignupWorkflowOutput
-from services.tenants import rules as tenant_rules
-from worker.dispatcher import TemporalDispatcher
 
 Context = grpc.aio.ServicerContext[Any, Any]
 DOMAIN = "identity.central"
@@ -54,8 +63,8 @@ class SignupApi(signup_pb2_grpc.SignupServiceServicer):
     async def Signup(self, request: signup_pb2.SignupInput, context: Context) -> signup_pb2.SignupResponse:  # noqa: N802
         principal = current_principal()
         email = request.email.strip()
-        display_name = request.display_name.strip()
-        tenant_display_name = tenant_rules.normalise_display_name(request.tenant_display_name)
+        display_name = stored_display_name(request.display_name)
+        tenant_display_name = stored_display_name(request.tenant_display_name)
         workflow_input = SignupWorkflowInput(
             tenant_slug=request.tenant_slug,
             tenant_display_name=tenant_display_name,
@@ -73,7 +82,7 @@ class SignupApi(signup_pb2_grpc.SignupServiceServicer):
             # Running, or done: maybe this very signup, sent again.
             return await self._again(dispatcher, workflow_input, request, principal)
         except WorkflowFailureError as error:
-            raise domain_error(error) from None
+            raise _failed(error) from None
         return await self._signed_up(result, principal)
 
     async def _signed_up(
@@ -102,7 +111,7 @@ class SignupApi(signup_pb2_grpc.SignupServiceServicer):
         try:
             earlier = await dispatcher.outcome(SignupWorkflow.run, workflow_id)
         except WorkflowFailureError as error:
-            raise domain_error(error) from None
+            raise _failed(error) from None
         try:
             admin_email = await self.users.with_tenant_user_by_tenant_user_id(
                 earlier.tenant.tenant_id, earlier.admin.tenant_user_id, _email_of, self.users.db
@@ -114,7 +123,7 @@ class SignupApi(signup_pb2_grpc.SignupServiceServicer):
             except WorkflowAlreadyStartedError:
                 raise _slug_taken(request.tenant_slug) from None
             except WorkflowFailureError as error:
-                raise domain_error(error) from None
+                raise _failed(error) from None
             return await self._signed_up(result, principal)
         if admin_email.lower() != workflow_input.email.lower():
             raise _slug_taken(request.tenant_slug)
@@ -138,6 +147,15 @@ class SignupApi(signup_pb2_grpc.SignupServiceServicer):
 
 async def _email_of(row: TenantUserRow) -> str:
     return row.email
+
+
+def _failed(error: WorkflowFailureError) -> DomainError:
+    return domain_error(
+        error,
+        otherwise=UnavailableError(
+            "signup could not finish; try again", reason="SIGNUP_FAILED", domain=DOMAIN
+        ),
+    )
 
 
 def _slug_taken(slug: str) -> ConflictError:

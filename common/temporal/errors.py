@@ -1,7 +1,8 @@
-"""Domain errors across the Temporal boundary: a status travels as an ApplicationError and back.
+"""Errors across the Temporal boundary: a gRPC status travels as an ApplicationError and back.
 
 Errors that retrying cannot fix (a taken slug, invalid input) are non-retryable, so the
-workflow fails at once and its caller answers with the original gRPC status.
+workflow fails at once and its caller answers with the original gRPC status. While Temporal
+itself cannot be reached, a caller hears `temporal_unavailable()`.
 """
 
 from __future__ import annotations
@@ -41,6 +42,13 @@ _BY_CODE: dict[str, type[DomainError]] = {
 }
 
 
+def temporal_unavailable() -> UnavailableError:
+    """What a caller who needs a workflow hears while Temporal cannot be reached."""
+    return UnavailableError(
+        "the workflow service is unavailable; try again shortly", reason="TEMPORAL_UNAVAILABLE"
+    )
+
+
 def _reason(error: grpc.aio.AioRpcError) -> tuple[str, str]:
     for key, value in error.trailing_metadata() or ():
         if key == "grpc-status-details-bin" and isinstance(value, bytes):
@@ -74,8 +82,9 @@ async def calling(rpc: Awaitable[T]) -> T:
         raise application_error(error) from error
 
 
-def domain_error(error: BaseException) -> DomainError:
-    """The domain error behind a failed workflow, for the gRPC caller who started it."""
+def domain_error(error: BaseException, otherwise: DomainError) -> DomainError:
+    """The domain error behind a failed workflow, for the gRPC caller who started it;
+    `otherwise` when the failure carries none (the workflow gave up on a transient one)."""
     cause: BaseException | None = error
     while cause is not None:
         if isinstance(cause, ApplicationError) and cause.details and isinstance(cause.details[0], dict):
@@ -86,6 +95,4 @@ def domain_error(error: BaseException) -> DomainError:
             if info.get("code") == "INVALID_ARGUMENT":
                 return ValidationError.of("input", cause.message, reason=str(info.get("reason")))
         cause = cause.__cause__
-    return UnavailableError(
-        "signup could not finish; try again", reason="SIGNUP_FAILED", domain="identity.central"
-    )
+    return otherwise

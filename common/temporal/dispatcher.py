@@ -1,9 +1,10 @@
 """TemporalDispatcher: the only way Central code starts a workflow.
 
-It knows the queue each workflow is registered on (worker/workflows) and refuses to start
-a workflow anywhere else, or one that no queue runs. While Temporal cannot be reached, a
-start fails at once with UNAVAILABLE, rather than after the client's retries have used up
-the caller's deadline.
+Each workflow declares its queue (`@runs_on`, common/temporal/queues.py); the dispatcher
+refuses to start a workflow anywhere else, or one that declares none, and the worker refuses
+to run a workflow on a queue it did not declare (common/temporal/registry.py). While
+Temporal cannot be reached, a start fails at once with UNAVAILABLE, rather than after the
+client's retries have used up the caller's deadline.
 """
 
 from __future__ import annotations
@@ -28,26 +29,13 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
-from worker.queues import TaskQueue
-from worker.temporal import temporal_unavailable
-from worker.workflows import WORKFLOWS
+from common.temporal.errors import temporal_unavailable
+from common.temporal.queues import TaskQueue, WorkflowQueueError, queue_of
 
 InputT = TypeVar("InputT")
 OutputT = TypeVar("OutputT")
 # A health check answers in milliseconds; one that takes longer finds Temporal in no state to run anything.
 REACHABLE_WITHIN = timedelta(seconds=1)
-
-
-class WorkflowQueueError(Exception):
-    """A workflow was asked to run on a queue whose worker does not run it."""
-
-
-# Every registered workflow's run method (all are named `run`, by the house rules) and its queue.
-_QUEUES: dict[Callable[..., Any], TaskQueue] = {
-    cls.run: queue  # type: ignore[attr-defined]
-    for queue, classes in WORKFLOWS.items()
-    for cls in classes
-}
 
 
 @contextmanager
@@ -60,11 +48,7 @@ def _unavailable_when_unreachable() -> Iterator[None]:
         raise
 
 
-def queue_of(run: Callable[..., Any]) -> TaskQueue:
-    queue = _QUEUES.get(run)
-    if queue is None:
-        raise WorkflowQueueError(f"{run.__qualname__} is not a registered workflow")
-    return queue
+__all__ = ["TemporalDispatcher", "WorkflowQueueError"]
 
 
 class TemporalDispatcher:

@@ -1,0 +1,37 @@
+"""Connecting to Temporal, as every process that talks to it does."""
+
+from __future__ import annotations
+
+from temporalio.client import Client
+
+from common.config import Config
+from common.telemetry import Telemetry
+from common.temporal.dispatcher import TemporalDispatcher
+from common.temporal.errors import temporal_unavailable
+
+
+async def connect(config: Config, telemetry: Telemetry | None = None) -> Client:
+    # Client interceptors apply to workers built from the client as well.
+    return await Client.connect(
+        str(config.temporal_addr),
+        namespace=config.temporal_namespace,
+        interceptors=telemetry.temporal_interceptors() if telemetry else [],
+    )
+
+
+class LazyDispatcher:
+    """A dispatcher connected on first use: a service that starts workflows starts, and serves
+    everything else, while Temporal is down; a start meanwhile is UNAVAILABLE."""
+
+    def __init__(self, config: Config, telemetry: Telemetry | None = None) -> None:
+        self._config = config
+        self._telemetry = telemetry
+        self._dispatcher: TemporalDispatcher | None = None
+
+    async def __call__(self) -> TemporalDispatcher:
+        if self._dispatcher is None:
+            try:
+                self._dispatcher = TemporalDispatcher(await connect(self._config, self._telemetry))
+            except RuntimeError:
+                raise temporal_unavailable() from None
+        return self._dispatcher
