@@ -10,10 +10,6 @@ to page, any other field must equal the cursor's own. `Cursors.resume` is that r
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
 import json
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar, cast
@@ -24,6 +20,7 @@ from psycopg import sql
 
 from central.lists.v1 import lists_pb2
 from common.errors import ValidationError
+from common.signing import BadSignatureError, Sealer, b64decode, b64encode
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -74,14 +71,6 @@ class Page(Generic[InputT]):
         return {"after": after, "limit": self.limit + 1}
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 # The one shared list field a client may change from page to page.
 _PAGE_SIZE_FIELD = "limit"
 
@@ -92,37 +81,27 @@ def _invalid_cursor() -> ValidationError:
 
 class Cursors:
     def __init__(self, key: bytes) -> None:
-        self._key = key
-
-    def _sign(self, payload: bytes) -> bytes:
-        return hmac.new(self._key, payload, hashlib.sha256).digest()
+        self._sealer = Sealer(key)
 
     def encode(self, list_input: Message, last_key: str) -> str:
         payload = json.dumps(
             {
                 "t": list_input.DESCRIPTOR.full_name,
-                "i": _b64(list_input.SerializeToString(deterministic=True)),
+                "i": b64encode(list_input.SerializeToString(deterministic=True)),
                 "k": last_key,
             },
             separators=(",", ":"),
         ).encode()
-        return f"{_b64(payload)}.{_b64(self._sign(payload))}"
+        return self._sealer.seal(payload)
 
     def decode(self, cursor: str, input_type: type[InputT]) -> tuple[InputT, str]:
         try:
-            payload_text, _, mac_text = cursor.partition(".")
-            payload, mac = _unb64(payload_text), _unb64(mac_text)
-            # Only the canonical spelling: base64 leaves spare bits that decoding ignores.
-            if _b64(payload) != payload_text or _b64(mac) != mac_text:
-                raise _invalid_cursor()
-            if not hmac.compare_digest(mac, self._sign(payload)):
-                raise _invalid_cursor()
-            fields = json.loads(payload)
+            fields = json.loads(self._sealer.open(cursor))
             if fields["t"] != input_type.DESCRIPTOR.full_name:
                 raise _invalid_cursor()
-            list_input = input_type.FromString(_unb64(fields["i"]))
+            list_input = input_type.FromString(b64decode(fields["i"]))
             last_key = fields["k"]
-        except (ValueError, KeyError, TypeError, binascii.Error, DecodeError):
+        except (BadSignatureError, ValueError, KeyError, TypeError, DecodeError):
             raise _invalid_cursor() from None
         if not isinstance(last_key, str):
             raise _invalid_cursor()

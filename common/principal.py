@@ -7,10 +7,6 @@ one is worth little, and every service verifies it on every rpc.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
 import time
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass
@@ -19,6 +15,7 @@ from enum import StrEnum
 import orjson
 
 from common.errors import UnauthenticatedError
+from common.signing import BadSignatureError, Sealer
 
 METADATA_KEY = "x-central-principal"
 DEFAULT_TTL_SECONDS = 30.0
@@ -49,14 +46,6 @@ class Principal:
 SYSTEM = Principal(PrincipalKind.SYSTEM)
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 def _refused() -> UnauthenticatedError:
     return UnauthenticatedError("missing, forged or expired principal", reason="INVALID_PRINCIPAL")
 
@@ -68,13 +57,10 @@ _CACHE_LIMIT = 10_000
 
 class PrincipalSigner:
     def __init__(self, key: bytes, ttl_seconds: float = DEFAULT_TTL_SECONDS) -> None:
-        self._key = key
+        self._sealer = Sealer(key)
         self._ttl = ttl_seconds
         self._signed: dict[Principal, tuple[str, float]] = {}
         self._verified: dict[str, tuple[Principal, float]] = {}
-
-    def _mac(self, payload: bytes) -> bytes:
-        return hmac.new(self._key, payload, hashlib.sha256).digest()
 
     def sign(self, principal: Principal, *, now: float | None = None) -> str:
         if now is not None:
@@ -91,7 +77,7 @@ class PrincipalSigner:
 
     def _sign(self, principal: Principal, now: float) -> str:
         payload = orjson.dumps({**asdict(principal), "exp": now + self._ttl})
-        return f"{_b64(payload)}.{_b64(self._mac(payload))}"
+        return self._sealer.seal(payload)
 
     def verify(self, token: str | None, *, now: float | None = None) -> Principal:
         if not token:
@@ -108,14 +94,10 @@ class PrincipalSigner:
 
     def _verify(self, token: str, now: float) -> tuple[Principal, float]:
         try:
-            payload_text, _, mac_text = token.partition(".")
-            payload = _unb64(payload_text)
-            if not hmac.compare_digest(_unb64(mac_text), self._mac(payload)):
-                raise _refused()
-            fields = orjson.loads(payload)
+            fields = orjson.loads(self._sealer.open(token))
             expires = float(fields.pop("exp"))
             principal = Principal(**{**fields, "kind": PrincipalKind(fields["kind"])})
-        except (ValueError, TypeError, KeyError, binascii.Error, orjson.JSONDecodeError):
+        except (BadSignatureError, ValueError, TypeError, KeyError, orjson.JSONDecodeError):
             raise _refused() from None
         if expires < now:
             raise _refused()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import grpc
-from grpc_health.v1 import health_pb2
 
 from central.meta.v1 import meta_pb2
 from common.errors import UnavailableError
+from common.grpc.health import serving
 from services.gateway.backends import LocalBackend
 
 SERVICE = meta_pb2.DESCRIPTOR.services_by_name["MetaService"]
@@ -34,16 +34,7 @@ class MetaApi:
         return meta_pb2.ReadinessProbeResponse(ready=True)
 
     async def _serving(self, service: str) -> bool:
-        check = self.upstreams[service].unary_unary(
-            "/grpc.health.v1.Health/Check",
-            request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
-            response_deserializer=health_pb2.HealthCheckResponse.FromString,
-        )
-        try:
-            response = await check(health_pb2.HealthCheckRequest(service=service), timeout=_PROBE_TIMEOUT)
-        except grpc.aio.AioRpcError:
-            return False
-        return bool(response.status == health_pb2.HealthCheckResponse.SERVING)
+        return await serving(self.upstreams[service], service, deadline_seconds=_PROBE_TIMEOUT)
 
     def backend(self) -> LocalBackend:
         return LocalBackend({"LivenessProbe": self.liveness_probe, "ReadinessProbe": self.readiness_probe})

@@ -8,25 +8,21 @@ from __future__ import annotations
 
 import grpc
 
-from central.auth.v1 import sessions_pb2
+from central.auth.v1 import sessions_pb2, sessions_pb2_grpc
 from common.grpc.channels import principal_metadata
 from common.principal import Principal, PrincipalKind, PrincipalSigner
 
 
 class SessionValidator:
     def __init__(self, channel: grpc.aio.Channel, signer: PrincipalSigner, deadline_seconds: float) -> None:
-        self._call = channel.unary_unary(
-            "/central.auth.v1.SessionsService/ValidateSession",
-            request_serializer=sessions_pb2.ValidateSessionInput.SerializeToString,
-            response_deserializer=sessions_pb2.ValidateSessionResponse.FromString,
-        )
+        self._validate = sessions_pb2_grpc.SessionsServiceStub(channel).ValidateSession
         self._signer = signer
         self._deadline = deadline_seconds
 
     async def principal(self, token: str, anonymous: Principal) -> Principal | None:
         """The tenant user behind `token`, or None when the session is not valid now."""
         try:
-            response = await self._call(
+            response = await self._validate(
                 sessions_pb2.ValidateSessionInput(session_token=token),
                 timeout=self._deadline,
                 metadata=principal_metadata(self._signer, anonymous),
