@@ -11,7 +11,7 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 import grpc
-from google.rpc import error_details_pb2, status_pb2
+from google.rpc import error_details_pb2
 from temporalio.exceptions import ApplicationError
 
 from common.errors import (
@@ -22,6 +22,7 @@ from common.errors import (
     UnavailableError,
     ValidationError,
 )
+from common.grpc.status import first_detail, rich_status
 
 T = TypeVar("T")
 
@@ -50,12 +51,9 @@ def temporal_unavailable() -> UnavailableError:
 
 
 def _reason(error: grpc.aio.AioRpcError) -> tuple[str, str]:
-    for key, value in error.trailing_metadata() or ():
-        if key == "grpc-status-details-bin" and isinstance(value, bytes):
-            for detail in status_pb2.Status.FromString(value).details:
-                info = error_details_pb2.ErrorInfo()
-                if detail.Unpack(info):
-                    return info.reason, info.domain
+    info = first_detail(rich_status(error), error_details_pb2.ErrorInfo)
+    if info is not None:
+        return info.reason, info.domain
     return error.code().name, "central"
 
 
