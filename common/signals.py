@@ -1,9 +1,13 @@
-"""How every long-running process learns that it should stop."""
+"""How every long-running process learns that it should stop: SIGTERM or SIGINT, handled here only."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Callable
+from types import FrameType
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def stop_signalled() -> asyncio.Event:
@@ -14,6 +18,18 @@ def stop_signalled() -> asyncio.Event:
     """
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, stopping.set)
     return stopping
+
+
+def stop_signals_to(handle_exit: Callable[[int, FrameType | None], None]) -> None:
+    """Hand SIGTERM and SIGINT to a server's own `handle_exit` (uvicorn's), from now on.
+
+    A server that installs its handlers only once it runs would miss a signal that comes
+    before; this one starts its shutdown all the same. The server puts this handler back when
+    it stops and raises the signals it caught again: `handle_exit` of a stopped server does
+    nothing more, so the process exits 0 like every other one.
+    """
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, handle_exit)

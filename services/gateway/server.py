@@ -6,7 +6,6 @@ Encode team; it handles keep-alive, back-pressure and graceful shutdown on SIGTE
 
 from __future__ import annotations
 
-import signal
 from importlib.metadata import version
 from typing import Any
 
@@ -15,6 +14,7 @@ import uvicorn
 
 from common.container import Container
 from common.logs import get_logger
+from common.signals import stop_signals_to
 from services.gateway import meta
 from services.gateway.app import GatewayApp
 from services.gateway.backends import Backend, GrpcBackend
@@ -76,10 +76,8 @@ async def serve(container: Container) -> None:
     logger = get_logger("gateway")
     logger.info("serving %d routes on http://%s", len(app.routes.routes), address)
     asgi = container.telemetry.wrap_asgi(app)
-    # uvicorn drains on SIGTERM, then raises the signal again for the handler it found in
-    # place; with a no-op one there, a drained gateway exits 0 like every other process.
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: None)
     config = uvicorn_config(asgi, address.host, address.port, container.config.trusted_proxies)
-    await uvicorn.Server(config).serve()
+    server = uvicorn.Server(config)
+    stop_signals_to(server.handle_exit)
+    await server.serve()
     logger.info("stopped")
