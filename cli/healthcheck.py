@@ -13,23 +13,14 @@ import urllib.error
 import urllib.request
 
 import grpc
-from grpc_health.v1 import health_pb2
 
 from common.config import Config
+from common.grpc.health import serving
 
 
 async def grpc_ready(address: str, deadline_seconds: float = 2.0) -> bool:
     async with grpc.aio.insecure_channel(address) as channel:
-        check = channel.unary_unary(
-            "/grpc.health.v1.Health/Check",
-            request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
-            response_deserializer=health_pb2.HealthCheckResponse.FromString,
-        )
-        try:
-            response = await check(health_pb2.HealthCheckRequest(service=""), timeout=deadline_seconds)
-        except grpc.aio.AioRpcError:
-            return False
-        return bool(response.status == health_pb2.HealthCheckResponse.SERVING)
+        return await serving(channel, deadline_seconds=deadline_seconds)
 
 
 def gateway_ready(config: Config, timeout: float = 2.0) -> bool:
