@@ -11,6 +11,7 @@ to page, any other field must equal the cursor's own. `Cursors.resume` is that r
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar, cast
 from uuid import UUID
@@ -27,6 +28,7 @@ MAX_LIMIT = 200
 
 
 InputT = TypeVar("InputT", bound=Message)
+RowT = TypeVar("RowT")
 
 
 class _SharedListFields(Protocol):
@@ -149,3 +151,12 @@ class Cursors:
         if len(keys) <= page.limit:
             return ""
         return self.encode(page.input, keys[page.limit - 1])
+
+    def page_end(
+        self, page: Page[InputT], rows: Sequence[RowT], key: Callable[[RowT], str]
+    ) -> tuple[list[RowT], str]:
+        """The end of every keyset list: the page's rows, and the cursor after them ("" at the end).
+
+        `rows` were fetched with `Page.keyset`, one more than the page; `key` is a row's key.
+        """
+        return list(rows[: page.limit]), self.next_cursor(page, [key(row) for row in rows])

@@ -76,6 +76,18 @@ def test_next_cursor_only_when_a_row_beyond_the_page_exists() -> None:
     assert CURSORS.decode(cursor, tenants_pb2.ListTenantsInput)[1] == "b"
 
 
+def test_the_page_end_keeps_the_page_and_continues_after_its_last_row() -> None:
+    page = CURSORS.start(
+        tenants_pb2.ListTenantsInputOrCursor(input=tenants_pb2.ListTenantsInput(limit=2)),
+        tenants_pb2.ListTenantsInput,
+    )
+    rows = [{"id": "a"}, {"id": "b"}, {"id": "c"}]
+    kept, cursor = CURSORS.page_end(page, rows, lambda row: row["id"])
+    assert kept == rows[:2]
+    assert CURSORS.decode(cursor, tenants_pb2.ListTenantsInput)[1] == "b"
+    assert CURSORS.page_end(page, rows[:2], lambda row: row["id"]) == (rows[:2], "")
+
+
 def _resumed(cursor: str, resent: tenants_pb2.ListTenantsInput) -> tuple[int, bool, str | None]:
     page = CURSORS.start(
         tenants_pb2.ListTenantsInputOrCursor(cursor=CURSORS.resume(cursor, resent)),
