@@ -1,4 +1,4 @@
-"""`central healthcheck tenants|auth|gateway|core|media`: exit 0 when that process is ready.
+"""`central healthcheck TARGET`: exit 0 when that process (common/processes.py) is ready.
 
 Services answer grpc.health.v1, the gateway its readiness route, and a worker is ready when
 Temporal sees it polling its task queue from this host.
@@ -16,6 +16,7 @@ import grpc
 
 from common.config import Config
 from common.grpc.health import serving
+from common.processes import PROCESSES, Health
 
 
 async def grpc_ready(address: str, deadline_seconds: float = 2.0) -> bool:
@@ -56,11 +57,13 @@ async def worker_ready(config: Config, queue: str) -> bool:
 
 
 async def healthcheck(config: Config, target: str) -> int:
-    if target == "gateway":
-        ready = gateway_ready(config)
-    elif target in ("core", "media"):
-        ready = await worker_ready(config, target)
-    else:
-        ready = await grpc_ready(str(config.tenants_addr if target == "tenants" else config.auth_addr))
+    process = next(p for p in PROCESSES if p.healthcheck_target == target)
+    match process.health:
+        case Health.READINESS:
+            ready = gateway_ready(config)
+        case Health.POLLER:
+            ready = await worker_ready(config, target)
+        case Health.GRPC:
+            ready = await grpc_ready(str(config.address(process.name)))
     print("ready" if ready else "not ready")
     return 0 if ready else 1

@@ -9,6 +9,7 @@ from typing import Any
 
 import uvloop
 
+from common import processes
 from common.config import Config, ConfigError
 from common.container import Container
 from common.logs import configure
@@ -22,14 +23,14 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("up", help="run the whole system on this machine")
     serve = commands.add_parser("serve", help="run one service (as a container does)")
-    serve.add_argument("service", choices=["tenants", "auth", "gateway"])
+    serve.add_argument("service", choices=[p.name for p in processes.served()])
     worker = commands.add_parser("worker", help="run the Temporal worker of one task queue")
-    worker.add_argument("--queue", required=True, choices=["core", "media"])
+    worker.add_argument("--queue", required=True, choices=[str(p.queue) for p in processes.workers()])
     commands.add_parser("migrate", help="apply every service's pending migrations")
     health = commands.add_parser(
         "healthcheck", help="exit 0 when a process is ready (container health checks)"
     )
-    health.add_argument("target", choices=["tenants", "auth", "gateway", "core", "media"])
+    health.add_argument("target", choices=[p.healthcheck_target for p in processes.PROCESSES])
 
     tenants = commands.add_parser("tenants", help="manage tenants").add_subparsers(
         dest="action", required=True
@@ -85,28 +86,24 @@ def _run(config: Config, args: argparse.Namespace) -> Coroutine[Any, Any, int]:
     raise AssertionError(args.command)
 
 
-async def _serve(config: Config, service: str) -> int:
-    container = Container.create(config, process=service)
-    if service == "tenants":
-        from services.tenants.server import serve as serve_tenants
+async def _serve(config: Config, name: str) -> int:
+    process = processes.process(name)
+    container = Container.create(config, process=name)
+    if process.kind is processes.Kind.GRPC:
+        from common.grpc.server import serve_until_signalled
 
-        await serve_tenants(container)
-    elif service == "auth":
-        from services.auth.server import serve as serve_auth
-
-        await serve_auth(container)
+        register = await process.load()(container)
+        await serve_until_signalled(name, str(config.address(name)), register, container)
     else:
-        from services.gateway.server import serve as serve_gateway
-
-        await serve_gateway(container)
+        await process.load()(container)
     return 0
 
 
 async def _worker(config: Config, queue: str) -> int:
     from common.temporal.queues import TaskQueue
-    from worker.main import run_worker
 
-    await run_worker(Container.create(config, process=f"worker-{queue}"), TaskQueue(queue))
+    process = next(p for p in processes.workers() if p.queue == queue)
+    await process.load()(Container.create(config, process=process.name), TaskQueue(queue))
     return 0
 
 

@@ -1,19 +1,14 @@
-"""`central migrate`: every service's schema, in the order services depend on each other."""
+"""`central migrate`: every process's schema (common/processes.py), in the registry's order."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from common.db.migrations import migrate
-from services.auth import db as auth_db
-from services.tenants import db as tenants_db
-
-# (schema, migrations folder) of each service that owns one.
-SCHEMAS: list[tuple[str, Path]] = [
-    (tenants_db.SCHEMA, tenants_db.MIGRATIONS),
-    (auth_db.SCHEMA, auth_db.MIGRATIONS),
-]
+from common.processes import with_schema
 
 
 async def migrate_all(url: str) -> dict[str, list[str]]:
-    return {schema: await migrate(url, schema, folder) for schema, folder in SCHEMAS}
+    applied: dict[str, list[str]] = {}
+    for process in with_schema():
+        assert process.schema is not None and process.migrations_folder is not None
+        applied[process.schema] = await migrate(url, process.schema, process.migrations_folder)
+    return applied

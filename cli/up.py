@@ -14,6 +14,7 @@ from functools import partial
 
 from cli.migrate import migrate_all
 from cli.supervisor import Supervisor
+from common import processes
 from common.children import child_environment, relayed, spawn
 from common.config import Config
 from common.db.embedded import embedded_database_url
@@ -22,13 +23,9 @@ from common.logs import get_logger
 from common.signals import stop_signalled
 from common.temporal_dev import start_dev_server
 
-# Started in this order; the gateway last, so that its readiness soon turns true.
+# Started in the registry's order (common/processes.py), each named as `central healthcheck` names it.
 PROCESSES: list[tuple[str, list[str]]] = [
-    ("tenants", ["serve", "tenants"]),
-    ("auth", ["serve", "auth"]),
-    ("gateway", ["serve", "gateway"]),
-    ("core", ["worker", "--queue", "core"]),
-    # The media queue's worker joins once the media queue has its first workflow.
+    (p.healthcheck_target, p.command) for p in processes.PROCESSES if p.in_up
 ]
 # What a Central process reads: its settings, telemetry, libpq's defaults, the interpreter's.
 SERVICE_VARIABLES = ("CENTRAL_", "OTEL_", "PG", "PYTHON", "GRPC_")

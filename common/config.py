@@ -6,9 +6,11 @@ import ipaddress
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
+
+from common.processes import PROCESSES
 
 T = TypeVar("T", int, float)
 
@@ -28,9 +30,8 @@ class HostPort:
 
 @dataclass(frozen=True, slots=True)
 class Config:
-    gateway_addr: HostPort
-    tenants_addr: HostPort
-    auth_addr: HostPort
+    # The address of every process that listens, by its name in common/processes.py.
+    addresses: Mapping[str, HostPort]
     temporal_addr: HostPort
     temporal_namespace: str
     # None: use the embedded PostgreSQL of `home`, starting it if needed.
@@ -63,13 +64,33 @@ class Config:
     session_cleanup_every_seconds: int
     session_cleanup_after_seconds: int
 
+    def address(self, process: str) -> HostPort:
+        return self.addresses[process]
+
+    def with_address(self, process: str, address: HostPort) -> Config:
+        return replace(self, addresses={**self.addresses, process: address})
+
+    @property
+    def gateway_addr(self) -> HostPort:
+        return self.addresses["gateway"]
+
+    @property
+    def tenants_addr(self) -> HostPort:
+        return self.addresses["tenants"]
+
+    @property
+    def auth_addr(self) -> HostPort:
+        return self.addresses["auth"]
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
         env = os.environ if env is None else env
         return cls(
-            gateway_addr=_host_port(env, "CENTRAL_GATEWAY_ADDR", "127.0.0.1:8080"),
-            tenants_addr=_host_port(env, "CENTRAL_TENANTS_ADDR", "127.0.0.1:50051"),
-            auth_addr=_host_port(env, "CENTRAL_AUTH_ADDR", "127.0.0.1:50052"),
+            addresses={
+                p.name: _host_port(env, p.address_variable, p.default_address)
+                for p in PROCESSES
+                if p.address_variable and p.default_address
+            },
             temporal_addr=_host_port(env, "CENTRAL_TEMPORAL_ADDR", "127.0.0.1:7233"),
             temporal_namespace=env.get("CENTRAL_TEMPORAL_NAMESPACE", "default") or "default",
             database_url=env.get("CENTRAL_DATABASE_URL") or None,

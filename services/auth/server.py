@@ -1,4 +1,5 @@
-"""`central serve auth`: tenant users, auth connectors, sessions, and the signup saga's front door."""
+"""The auth gRPC services: tenant users, auth connectors, sessions, and the signup saga's
+front door, as `central serve auth` runs them (common/processes.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from central.identity.v1 import signup_pb2, signup_pb2_grpc
 from common.clock import Clock, SystemClock
 from common.container import Container
 from common.grpc.guard import Guard
-from common.grpc.server import Register, serve_until_signalled
+from common.grpc.server import Register
 from common.temporal.client import LazyDispatcher
 from services.auth.api import AuthConnectorsApi, SessionsApi, TenantUsersApi
 from services.auth.auth_connectors import AuthConnectorService
@@ -80,8 +81,3 @@ async def registrar(
         return [TENANT_USERS.full_name, AUTH_CONNECTORS.full_name, SESSIONS.full_name, SIGNUP.full_name]
 
     return register
-
-
-async def serve(container: Container) -> None:
-    register = await registrar(container)
-    await serve_until_signalled("auth", str(container.config.auth_addr), register, container)

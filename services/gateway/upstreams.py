@@ -1,27 +1,44 @@
-"""The services behind the gateway. A new service is one line here; its routes come from its protos."""
+"""The services behind the gateway: every proto service a gRPC process of common/processes.py
+serves, at that process's address. Their routes come from their protos."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from functools import cache
+
+from google.protobuf import descriptor_pool
 from google.protobuf.descriptor import ServiceDescriptor
 
-from central.auth.v1 import auth_connectors_pb2, sessions_pb2, tenant_users_pb2
-from central.identity.v1 import signup_pb2
-from central.tenants.v1 import tenants_pb2
+import central
+from central.auth.v1 import sessions_pb2
 from common.config import Config, HostPort
+from common.processes import grpc_services
 
-TENANTS = tenants_pb2.DESCRIPTOR.services_by_name["TenantsService"]
-TENANT_USERS = tenant_users_pb2.DESCRIPTOR.services_by_name["TenantUsersService"]
-AUTH_CONNECTORS = auth_connectors_pb2.DESCRIPTOR.services_by_name["AuthConnectorsService"]
+# The gateway validates every session cookie with it.
 SESSIONS = sessions_pb2.DESCRIPTOR.services_by_name["SessionsService"]
-SIGNUP = signup_pb2.DESCRIPTOR.services_by_name["SignupService"]
+
+
+@cache
+def _load_generated_code() -> None:
+    """Load every generated module, so that each service's descriptor is in the pool."""
+    for module in pkgutil.walk_packages(central.__path__, "central."):
+        if module.name.endswith("_pb2"):
+            importlib.import_module(module.name)
+
+
+def _descriptor(full_name: str) -> ServiceDescriptor:
+    _load_generated_code()
+    return descriptor_pool.Default().FindServiceByName(full_name)
+
+
+def routed_services() -> list[ServiceDescriptor]:
+    return [_descriptor(name) for process in grpc_services() for name in process.services]
 
 
 def upstream_services(config: Config) -> list[tuple[ServiceDescriptor, HostPort]]:
     return [
-        (TENANTS, config.tenants_addr),
-        (TENANT_USERS, config.auth_addr),
-        (AUTH_CONNECTORS, config.auth_addr),
-        (SESSIONS, config.auth_addr),
-        # Signup runs on Temporal, started from the auth process.
-        (SIGNUP, config.auth_addr),
+        (_descriptor(name), config.address(process.name))
+        for process in grpc_services()
+        for name in process.services
     ]

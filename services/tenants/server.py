@@ -1,4 +1,4 @@
-"""`central serve tenants`: the tenants gRPC service."""
+"""The tenants gRPC service, as `central serve tenants` runs it (common/processes.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import grpc
 from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
 from common.container import Container
 from common.grpc.guard import Guard
-from common.grpc.server import Register, serve_until_signalled
+from common.grpc.server import Register
 from services.tenants.api import TenantsApi
 from services.tenants.service import TenantService
 
@@ -24,8 +24,3 @@ async def registrar(container: Container) -> Register:
         return [SERVICE.full_name]
 
     return register
-
-
-async def serve(container: Container) -> None:
-    register = await registrar(container)
-    await serve_until_signalled("tenants", str(container.config.tenants_addr), register, container)

@@ -36,7 +36,7 @@ def import_graph(root: Path = ROOT) -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for package in PACKAGES:
         for path in (root / package).rglob("*.py"):
-            module = ".".join(path.relative_to(root).with_suffix("").parts)
+            module = ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
             source = _unit(module)
             assert source is not None
             edges = graph.setdefault(source, set())

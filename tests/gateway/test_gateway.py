@@ -144,7 +144,7 @@ async def test_probes(stack: Stack) -> None:
 
 async def test_readiness_is_503_and_calls_are_503_while_a_service_is_down(stack: Stack) -> None:
     # A second gateway whose tenants service address has nothing listening.
-    dead = Container.create(replace(stack.config, tenants_addr=HostPort("127.0.0.1", 9)))
+    dead = Container.create(stack.config.with_address("tenants", HostPort("127.0.0.1", 9)))
     async with running_gateway(dead) as url, httpx.AsyncClient(base_url=url) as http:
         assert_error(await http.get("/meta/readiness-probe"), 503, "UNAVAILABLE", "DEPENDENCY_UNAVAILABLE")
         assert_error(await http.get("/tenants/by-slug/acme"), 503, "UNAVAILABLE")

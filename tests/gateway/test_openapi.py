@@ -14,16 +14,7 @@ from services.gateway import meta, upstreams
 from services.gateway.openapi import build_document
 from services.gateway.routes import RouteTable
 
-ROUTES = RouteTable.from_services(
-    [
-        meta.SERVICE,
-        upstreams.TENANTS,
-        upstreams.TENANT_USERS,
-        upstreams.AUTH_CONNECTORS,
-        upstreams.SESSIONS,
-        upstreams.SIGNUP,
-    ]
-)
+ROUTES = RouteTable.from_services([meta.SERVICE, *upstreams.routed_services()])
 DOCUMENT = build_document(ROUTES, "0.0.0")
 SCHEMAS = DOCUMENT["components"]["schemas"]
 

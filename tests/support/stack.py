@@ -154,13 +154,13 @@ async def stack(
     base_config = replace(base_config, temporal_addr=temporal_address)
     container = Container.create(base_config)
     tenants = await start_server("127.0.0.1:0", await tenants_registrar(container), container.signer)
-    config = replace(base_config, tenants_addr=replace(base_config.tenants_addr, port=tenants.port))
+    config = base_config.with_address("tenants", replace(base_config.tenants_addr, port=tenants.port))
     clock = FakeClock()
     auth_container = Container.create(config)
     auth: RunningServer = await start_server(
         "127.0.0.1:0", await auth_registrar(auth_container, clock=clock), auth_container.signer
     )
-    config = replace(config, auth_addr=replace(config.auth_addr, port=auth.port))
+    config = config.with_address("auth", replace(config.auth_addr, port=auth.port))
     tenants_address, auth_address = str(config.tenants_addr), str(config.auth_addr)
     channel = open_system_channel(tenants_address, container.signer)
     auth_channel = open_system_channel(auth_address, container.signer)
