@@ -27,6 +27,7 @@ from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
 from common.config import Config
 from common.container import Container
 from common.grpc.channels import open_system_channel
+from common.roles import Role
 
 Worker = Callable[[], Awaitable[Callable[[], Awaitable[bool]]]]
 PASSWORD = "correct horse battery staple"
@@ -75,7 +76,11 @@ async def seed(stack: Processes) -> tuple[tenants_pb2.TenantPublic, str, str]:
     async with open_system_channel(stack.auth_address, signer) as channel:
         await tenant_users_pb2_grpc.TenantUsersServiceStub(channel).CreateTenantUser(
             tenant_users_pb2.CreateTenantUserInput(
-                tenant_id=tenant.tenant_id, email=email, display_name="Bench", role="admin", password=PASSWORD
+                tenant_id=tenant.tenant_id,
+                email=email,
+                display_name="Bench",
+                role=Role.ADMIN,
+                password=PASSWORD,
             ),
             timeout=10,
         )

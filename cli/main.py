@@ -13,6 +13,7 @@ from common import processes
 from common.config import Config, ConfigError
 from common.container import Container
 from common.logs import configure
+from common.roles import Role
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     create_user.add_argument("--tenant", required=True, metavar="TENANT_ID")
     create_user.add_argument("--email", required=True)
     create_user.add_argument("--display-name", required=True)
-    create_user.add_argument("--role", required=True, choices=["admin", "member"])
+    create_user.add_argument("--role", required=True, choices=[role.value for role in Role])
     return parser
 
 

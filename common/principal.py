@@ -15,6 +15,7 @@ from enum import StrEnum
 import orjson
 
 from common.errors import UnauthenticatedError
+from common.roles import Role
 from common.signing import BadSignatureError, Sealer
 
 METADATA_KEY = "x-central-principal"
@@ -40,7 +41,7 @@ class Principal:
 
     @property
     def is_admin(self) -> bool:
-        return self.kind is PrincipalKind.USER and self.role == "admin"
+        return self.kind is PrincipalKind.USER and self.role == Role.ADMIN
 
 
 SYSTEM = Principal(PrincipalKind.SYSTEM)

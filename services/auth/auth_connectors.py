@@ -13,7 +13,7 @@ from ulid import ULID
 
 from central.auth.v1 import auth_connectors_pb2 as pb
 from common.db.executor import Database, Executor, Transaction
-from common.lists import Cursors, Page
+from common.lists import Cursors
 from common.logs import get_logger
 from services.auth import errors, rules
 from services.auth.db import AUTH_CONNECTOR_COLUMNS, AuthConnectorRow
@@ -167,8 +167,10 @@ class AuthConnectorService:
             raise errors.last_login_connector()
 
     async def list_auth_connectors(
-        self, tenant_id: str, page: Page[pb.ListAuthConnectorsInput], executor: Executor | None = None
-    ) -> tuple[list[pb.AuthConnector], str]:
+        self, request: pb.ListAuthConnectorsInputOrCursor, executor: Executor | None = None
+    ) -> pb.ListAuthConnectorsResponse:
+        tenant_id = request.tenant_id
+        page = self.cursors.start(request, pb.ListAuthConnectorsInput)
         after = AuthConnectorIds.to_uuid(page.after, field="cursor") if page.after else None
         rows = await (executor or self.db_ro).fetch_all(
             sql.SQL(f"SELECT {AUTH_CONNECTOR_COLUMNS} FROM auth.auth_connectors WHERE tenant_id = %(tenant)s")
@@ -177,8 +179,8 @@ class AuthConnectorService:
             row=AuthConnectorRow,
         )
         connectors = [self._to_auth_connector(row) for row in rows]
-        next_cursor = self.cursors.next_cursor(page, [c.auth_connector_id for c in connectors])
-        return connectors[: page.limit], next_cursor
+        connectors, next_cursor = self.cursors.page_end(page, connectors, lambda c: c.auth_connector_id)
+        return pb.ListAuthConnectorsResponse(auth_connectors=connectors, next_cursor=next_cursor)
 
     async def list_login_options(
         self, tenant_id: str, executor: Executor | None = None

@@ -19,7 +19,7 @@ from central.auth.v1 import sessions_pb2 as pb
 from central.auth.v1 import tenant_users_pb2
 from common.clock import Clock
 from common.db.executor import Database, Executor
-from common.lists import Cursors, Page
+from common.lists import Cursors
 from common.logs import get_logger
 from common.principal import Principal, PrincipalKind
 from services.auth import errors, rules
@@ -138,18 +138,6 @@ class SessionService:
         assert updated is not None
         return self.users.to_tenant_user_private(updated), token
 
-    async def create_session(
-        self, input: pb.CreateSessionInput, executor: Executor | None = None
-    ) -> tuple[str, str]:
-        """A new session for a user who proved who they are elsewhere; (session ID, token)."""
-
-        async def open_for(user: TenantUserRow) -> tuple[str, str]:
-            return await self.open_for(user, input.user_agent, executor)
-
-        return await self.users.with_tenant_user_by_tenant_user_id(
-            input.tenant_id, input.tenant_user_id, open_for, executor or self.db
-        )
-
     async def open_for(
         self, user: TenantUserRow, user_agent: str, executor: Executor | None = None
     ) -> tuple[str, str]:
@@ -207,8 +195,9 @@ class SessionService:
         )
 
     async def list_my_sessions(
-        self, principal: Principal, page: Page[pb.ListMySessionsInput], executor: Executor | None = None
-    ) -> tuple[list[pb.SessionPrivate], str]:
+        self, principal: Principal, request: pb.ListMySessionsInputOrCursor, executor: Executor | None = None
+    ) -> pb.ListMySessionsResponse:
+        page = self.cursors.start(request, pb.ListMySessionsInput)
         now = self.clock.now()
         after = SessionIds.to_uuid(page.after, field="cursor") if page.after else None
         rows = await (executor or self.db).fetch_all(
@@ -226,8 +215,8 @@ class SessionService:
             row=SessionRow,
         )
         sessions = [self._to_session_private(row, principal) for row in rows]
-        next_cursor = self.cursors.next_cursor(page, [s.session_id for s in sessions])
-        return sessions[: page.limit], next_cursor
+        sessions, next_cursor = self.cursors.page_end(page, sessions, lambda s: s.session_id)
+        return pb.ListMySessionsResponse(sessions=sessions, next_cursor=next_cursor)
 
     async def revoke_my_session(
         self, principal: Principal, session_id: str, executor: Executor | None = None
@@ -244,18 +233,6 @@ class SessionService:
         if not revoked:
             raise errors.session_not_found()
 
-    async def revoke_all(self, tenant_id: str, tenant_user_id: str, executor: Executor | None = None) -> int:
-        """End every open session of a user (offboarding); a second call revokes nothing more."""
-        return await (executor or self.db).execute(
-            "UPDATE auth.sessions SET revoked_at = %s WHERE tenant_id = %s AND tenant_user_id = %s"
-            " AND revoked_at IS NULL",
-            (
-                self.clock.now(),
-                TenantIds.to_uuid(tenant_id, field="tenant_id"),
-                TenantUserIds.to_uuid(tenant_user_id, field="tenant_user_id"),
-            ),
-        )
-
     async def delete_ended(
         self, ended_seconds_ago: int, batch_size: int, executor: Executor | None = None
     ) -> int:
@@ -268,6 +245,9 @@ class SessionService:
             " LIMIT %(batch)s)",
             {"cutoff": cutoff, "idle_cutoff": cutoff - self.policy.idle_timeout, "batch": batch_size},
         )
+
+    async def delete_expired_login_throttles(self, batch_size: int) -> int:
+        return await self.throttle.delete_expired(batch_size)
 
     async def logout(self, principal: Principal, executor: Executor | None = None) -> None:
         if principal.kind is PrincipalKind.USER and principal.session_id:

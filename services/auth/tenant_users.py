@@ -12,9 +12,12 @@ from ulid import ULID
 
 from central.auth.v1 import tenant_users_pb2 as pb
 from common.db.executor import Database, Executor
+from common.display_names import stored_display_name
 from common.errors import collect_violations
-from common.lists import Cursors, Page
+from common.lists import Cursors
 from common.logs import get_logger
+from common.principal import Principal
+from common.roles import Role
 from services.auth import errors, rules
 from services.auth.auth_connectors import AuthConnectorService, min_password_length
 from services.auth.db import TENANT_USER_COLUMNS, TenantUserRow
@@ -80,37 +83,59 @@ class TenantUserService:
             row=TenantUserRow,
         )
 
-    async def tx_create_tenant_user(self, input: pb.CreateTenantUserInput) -> pb.TenantUser:
-        """Create a user; the tenant's first one also gets its default password connector."""
-        email = input.email.strip()
-        display_name = input.display_name.strip()
-        tenant_uuid = TenantIds.to_uuid(input.tenant_id, field="tenant_id")
-        user_uuid = (
-            TenantUserIds.to_uuid(input.tenant_user_id, field="tenant_user_id")
-            if input.tenant_user_id
-            else ULID().to_uuid()
+    async def get_tenant_user(self, tenant_id: str, tenant_user_id: str) -> pb.TenantUser:
+        return await self.with_tenant_user_by_tenant_user_id(tenant_id, tenant_user_id, self._to_tenant_user)
+
+    async def get_me(self, principal: Principal) -> pb.TenantUserPrivate:
+        """The signed-in user as they see themselves, read from the primary: a fresh login shows."""
+        return await self.with_tenant_user_by_tenant_user_id(
+            principal.tenant_id, principal.tenant_user_id, self._to_tenant_user_private, self.db
         )
-        if input.tenant_user_id and (
-            existing := await self._get_by_tenant_user_uuid(tenant_uuid, user_uuid, self.db)
-        ):
+
+    async def tx_create_tenant_user(self, input: pb.CreateTenantUserInput) -> pb.TenantUser:
+        """Create a user whose password is at least the tenant's password connector's minimum."""
+        tenant_uuid = TenantIds.to_uuid(input.tenant_id, field="tenant_id")
+        email = input.email.strip()
+        await self._ensure_tenant(input.tenant_id)
+        connector = await self.connectors.get_password_connector(tenant_uuid, self.db)
+        collect_violations(
+            rules.password_violation(input.password, min_password_length(connector)), domain=errors.DOMAIN
+        )
+        await self._ensure_email_free(tenant_uuid, email)
+        # Hashing takes tens of milliseconds: done before the transaction, not inside it.
+        password_hash = await self.passwords.hash(input.password)
+        return await self._tx_insert(
+            ULID().to_uuid(), tenant_uuid, email, input.display_name, input.role, password_hash
+        )
+
+    async def tx_provision_tenant_user(self, input: pb.ProvisionTenantUserInput) -> pb.TenantUser:
+        """Create a user with the ID and hash the caller chose; a retry finds the user it made."""
+        tenant_uuid = TenantIds.to_uuid(input.tenant_id, field="tenant_id")
+        user_uuid = TenantUserIds.to_uuid(input.tenant_user_id, field="tenant_user_id")
+        email = input.email.strip()
+        if existing := await self._get_by_tenant_user_uuid(tenant_uuid, user_uuid, self.db):
             # A retry of a create that went through: the same user, not a conflict.
             if existing.email.lower() == email.lower():
                 return self.to_tenant_user(existing)
             raise errors.tenant_user_id_taken()
-        if not await self.tenants.exists(input.tenant_id):
+        await self._ensure_tenant(input.tenant_id)
+        await self._ensure_email_free(tenant_uuid, email)
+        return await self._tx_insert(
+            user_uuid, tenant_uuid, email, input.display_name, input.role, input.password_hash
+        )
+
+    async def _ensure_tenant(self, tenant_id: str) -> None:
+        if not await self.tenants.exists(tenant_id):
             raise errors.tenant_not_found()
-        if input.password_hash:
-            password_hash = input.password_hash
-        else:
-            connector = await self.connectors.get_password_connector(tenant_uuid, self.db)
-            collect_violations(
-                rules.password_violation(input.password, min_password_length(connector)), domain=errors.DOMAIN
-            )
+
+    async def _ensure_email_free(self, tenant_uuid: UUID, email: str) -> None:
         if await self.get_by_email(tenant_uuid, email, self.db) is not None:
             raise errors.email_taken(email)
-        if not input.password_hash:
-            # Hashing takes tens of milliseconds: done before the transaction, not inside it.
-            password_hash = await self.passwords.hash(input.password)
+
+    async def _tx_insert(
+        self, user_uuid: UUID, tenant_uuid: UUID, email: str, display_name: str, role: str, password_hash: str
+    ) -> pb.TenantUser:
+        """Insert the user; the tenant's first one also gets its default password connector."""
         try:
             async with self.db.transaction() as tx:
                 await self.connectors.ensure_default_password_connector(tenant_uuid, tx)
@@ -118,7 +143,7 @@ class TenantUserService:
                     "INSERT INTO auth.tenant_users"
                     " (tenant_user_id, tenant_id, email, display_name, role, password_hash)"
                     f" VALUES (%s, %s, %s, %s, %s, %s) RETURNING {TENANT_USER_COLUMNS}",
-                    (user_uuid, tenant_uuid, email, display_name, input.role, password_hash),
+                    (user_uuid, tenant_uuid, email, stored_display_name(display_name), role, password_hash),
                     row=TenantUserRow,
                 )
         except pg_errors.UniqueViolation:
@@ -140,16 +165,16 @@ class TenantUserService:
         async with self.db.transaction() as tx:
             locked = await tx.fetch_all(
                 f"SELECT {TENANT_USER_COLUMNS} FROM auth.tenant_users"
-                " WHERE tenant_id = %s AND (role = 'admin' OR tenant_user_id = %s)"
+                " WHERE tenant_id = %s AND (role = %s OR tenant_user_id = %s)"
                 " ORDER BY tenant_user_id FOR UPDATE",
-                (tenant_uuid, user_uuid),
+                (tenant_uuid, Role.ADMIN.value, user_uuid),
                 row=TenantUserRow,
             )
             leaver = next((row for row in locked if row.tenant_user_id == user_uuid), None)
             if leaver is None:
                 raise errors.tenant_user_not_found()
-            other_admins = [row for row in locked if row.role == "admin" and row is not leaver]
-            if leaver.role == "admin" and not other_admins:
+            other_admins = [row for row in locked if row.role == Role.ADMIN and row is not leaver]
+            if leaver.role == Role.ADMIN and not other_admins:
                 raise errors.last_admin()
             await self.delete_tenant_user(tenant_id, tenant_user_id, tx)
 
@@ -166,8 +191,11 @@ class TenantUserService:
         self.logger.info("deleted tenant user %s", tenant_user_id)
 
     async def list_tenant_users(
-        self, tenant_id: str, page: Page[pb.ListTenantUsersInput], executor: Executor | None = None
-    ) -> tuple[list[pb.TenantUser], str]:
+        self, request: pb.ListTenantUsersInputOrCursor, executor: Executor | None = None
+    ) -> pb.ListTenantUsersResponse:
+        """One page of the tenant's users, oldest first unless the input orders otherwise."""
+        tenant_id = request.tenant_id
+        page = self.cursors.start(request, pb.ListTenantUsersInput)
         after = TenantUserIds.to_uuid(page.after, field="cursor") if page.after else None
         rows = await (executor or self.db_ro).fetch_all(
             sql.SQL(f"SELECT {TENANT_USER_COLUMNS} FROM auth.tenant_users WHERE tenant_id = %(tenant)s")
@@ -176,8 +204,14 @@ class TenantUserService:
             row=TenantUserRow,
         )
         users = [self.to_tenant_user(row) for row in rows]
-        next_cursor = self.cursors.next_cursor(page, [u.tenant_user_id for u in users])
-        return users[: page.limit], next_cursor
+        users, next_cursor = self.cursors.page_end(page, users, lambda u: u.tenant_user_id)
+        return pb.ListTenantUsersResponse(tenant_users=users, next_cursor=next_cursor)
+
+    async def _to_tenant_user(self, row: TenantUserRow) -> pb.TenantUser:
+        return self.to_tenant_user(row)
+
+    async def _to_tenant_user_private(self, row: TenantUserRow) -> pb.TenantUserPrivate:
+        return self.to_tenant_user_private(row)
 
     def to_tenant_user(self, row: TenantUserRow) -> pb.TenantUser:
         return _fill_tenant_user(pb.TenantUser(), row)

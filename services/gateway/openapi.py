@@ -2,6 +2,9 @@
 
 Field rules (lengths, patterns, enums, ranges, required fields) come from the protos'
 `buf.validate` annotations, which the services check (services/gateway/schema_rules.py).
+Who may call an operation comes from its rpc's `central.api.v1.access`, which the guard
+enforces: `x-central-access` names it and the description says it in a sentence. The cookie
+is named as configured (CENTRAL_SESSION_COOKIE_NAME).
 """
 
 from __future__ import annotations
@@ -11,12 +14,12 @@ from typing import Any
 from google.protobuf.descriptor import Descriptor, FieldDescriptor, OneofDescriptor
 
 from central.api.v1 import options_pb2
+from common.grpc.access import Access
 from services.gateway import schema_rules
 from services.gateway.routes import Route, RouteTable, gateway_only_fields
 from services.gateway.transcode import dto_name
 
 COOKIE_SCHEME = "TenantUserCookie"
-COOKIE_NAME = "__Host-central-session"
 _SCHEME_NAMES = {options_pb2.SECURITY_SCHEME_TENANT_USER_COOKIE: COOKIE_SCHEME}
 _INT64 = {
     FieldDescriptor.TYPE_INT64,
@@ -53,6 +56,21 @@ _ERROR_SCHEMA: dict[str, Any] = {
             },
         }
     },
+}
+
+
+# Who may call an operation, in a sentence, for each access level a route may have.
+_WHO_MAY_CALL: dict[Access, tuple[str, str]] = {
+    options_pb2.ACCESS_PUBLIC: ("public", "Anyone may call it, signed in or not."),
+    options_pb2.ACCESS_TENANT_USER: ("tenant-user", "A signed-in tenant user, on what is their own."),
+    options_pb2.ACCESS_TENANT_MEMBER: (
+        "tenant-member",
+        "Any signed-in user of the tenant in the path; to a user of another tenant the tenant is not found.",
+    ),
+    options_pb2.ACCESS_TENANT_ADMIN: (
+        "tenant-admin",
+        "An admin of the tenant in the path; its other members get 403, users of another tenant 404.",
+    ),
 }
 
 
@@ -178,22 +196,22 @@ def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str,
     return response
 
 
-def _cookie_header(route: Route) -> dict[str, Any]:
+def _cookie_header(route: Route, cookie_name: str) -> dict[str, Any]:
     if route.session_token_field is not None:
-        description = f"Sets the session cookie {COOKIE_NAME} (HttpOnly, Secure, SameSite=Lax)."
+        description = f"Sets the session cookie {cookie_name} (HttpOnly, Secure, SameSite=Lax)."
     elif route.ends_session_field is not None:
-        description = f"Clears the session cookie {COOKIE_NAME} when the caller's own session ended."
+        description = f"Clears the session cookie {cookie_name} when the caller's own session ended."
     else:
         return {}
     return {"Set-Cookie": {"description": description, "schema": {"type": "string"}}}
 
 
-def _responses(route: Route, schemas: _Schemas) -> dict[str, Any]:
+def _responses(route: Route, schemas: _Schemas, cookie_name: str) -> dict[str, Any]:
     ok: dict[str, Any] = {
         "description": "OK",
         "content": {"application/json": {"schema": schemas.ref(route.method.output_type)}},
     }
-    if cookie := _cookie_header(route):
+    if cookie := _cookie_header(route, cookie_name):
         ok["headers"] = cookie
     responses: dict[str, Any] = {
         "200": ok,
@@ -201,6 +219,8 @@ def _responses(route: Route, schemas: _Schemas) -> dict[str, Any]:
     }
     if route.needs_cookie:
         responses["401"] = _error("No valid session cookie.")
+    if route.access == options_pb2.ACCESS_TENANT_ADMIN:
+        responses["403"] = _error("The caller is not an admin of the tenant.")
     if route.method.GetOptions().Extensions[options_pb2.route].throttled:
         retry_after = {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}
         responses["429"] = _error("Too many attempts.", {"Retry-After": retry_after})
@@ -219,7 +239,7 @@ def _query_fields(descriptor: Descriptor, taken: set[str]) -> list[FieldDescript
     return fields
 
 
-def _operation(route: Route, schemas: _Schemas) -> dict[str, Any]:
+def _operation(route: Route, schemas: _Schemas, cookie_name: str) -> dict[str, Any]:
     descriptor = route.input_descriptor
     json_names = {f.name: f.json_name for f in descriptor.fields}
     path_fields = {v.field_path for v in route.template.variables}
@@ -232,13 +252,16 @@ def _operation(route: Route, schemas: _Schemas) -> dict[str, Any]:
         }
         for p in sorted(path_fields)
     ]
+    access, who_may_call = _WHO_MAY_CALL[route.access]
     operation: dict[str, Any] = {
         "operationId": route.method.name,
         "tags": [route.tag],
+        "description": who_may_call,
+        "x-central-access": access,
         # An empty requirement object in the list makes the cookie optional.
         "security": [{_SCHEME_NAMES[s]: []} for s in route.security]
         + ([{}] if route.security_optional else []),
-        "responses": _responses(route, schemas),
+        "responses": _responses(route, schemas, cookie_name),
     }
     if route.body:
         body_descriptor: Descriptor | None = descriptor
@@ -266,13 +289,13 @@ def _path_schema(descriptor: Descriptor, field_path: str, schemas: _Schemas) -> 
     return schemas.field(field) if field is not None else {"type": "string"}
 
 
-def build_document(routes: RouteTable, version: str) -> dict[str, Any]:
+def build_document(routes: RouteTable, version: str, cookie_name: str) -> dict[str, Any]:
     schemas = _Schemas()
     paths: dict[str, dict[str, Any]] = {}
     for route in sorted(routes.routes, key=lambda r: r.template.template):
         json_names = {f.name: f.json_name for f in route.input_descriptor.fields}
         path = route.template.openapi_path(json_names)
-        paths.setdefault(path, {})[route.http_method.lower()] = _operation(route, schemas)
+        paths.setdefault(path, {})[route.http_method.lower()] = _operation(route, schemas, cookie_name)
     tags = sorted({r.tag for r in routes.routes})
     return {
         "openapi": "3.1.0",
@@ -282,7 +305,7 @@ def build_document(routes: RouteTable, version: str) -> dict[str, Any]:
         "components": {
             "schemas": dict(sorted(schemas.schemas.items())),
             "securitySchemes": {
-                COOKIE_SCHEME: {"type": "apiKey", "in": "cookie", "name": COOKIE_NAME},
+                COOKIE_SCHEME: {"type": "apiKey", "in": "cookie", "name": cookie_name},
             },
         },
     }

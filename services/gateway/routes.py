@@ -1,7 +1,9 @@
 """The route table, built at start-up from the services' `google.api.http` annotations.
 
 Every rpc with an annotation is a route; one without stays gRPC-only. Each routed rpc must
-also carry `central.api.v1.route` with its tag and an explicit security list.
+also carry `central.api.v1.route` with its tag and an explicit security list, which must
+agree with the rpc's `central.api.v1.access`: a public rpc asks for no cookie (or takes one
+optionally), any other for the session cookie, and a system rpc has no route at all.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescri
 from google.protobuf.message import Message
 
 from central.api.v1 import options_pb2
+from common.grpc.access import Access, declared_access
 from services.gateway.path_template import PathTemplate, path_segments
 
 if TYPE_CHECKING:
@@ -35,6 +38,8 @@ class Route:
     # "*" (the whole input is the body), "" (no body) or one top-level field's name.
     body: str
     tag: str
+    # Who may call it (common/grpc/access.py enforces it); the security below agrees with it.
+    access: Access
     security: tuple[options_pb2.SecurityScheme.ValueType, ...]
     # The caller may come without a valid session, as the anonymous principal.
     security_optional: bool
@@ -112,6 +117,7 @@ def _route(method: MethodDescriptor, rule: http_pb2.HttpRule) -> Route:
         raise RouteTableError(f"{name}: declare security explicitly (`security: {{}}` for a public route)")
     if not route_options.tag:
         raise RouteTableError(f"{name}: a routed rpc needs a tag")
+    access = _route_access(method, route_options.security)
     template = PathTemplate.parse(getattr(rule, verb))
     input_descriptor: Descriptor = method.input_type
     for variable in template.variables:
@@ -126,6 +132,7 @@ def _route(method: MethodDescriptor, rule: http_pb2.HttpRule) -> Route:
         method=method,
         body=rule.body,
         tag=route_options.tag,
+        access=access,
         security=tuple(route_options.security.schemes),
         security_optional=route_options.security.optional,
         session_token_field=marked_field(method.output_type, options_pb2.session_token),
@@ -136,6 +143,23 @@ def _route(method: MethodDescriptor, rule: http_pb2.HttpRule) -> Route:
         output_type=message_factory.GetMessageClass(method.output_type),
         list_input_type=_list_input_type(input_descriptor),
     )
+
+
+def _route_access(method: MethodDescriptor, security: options_pb2.Security) -> Access:
+    """The rpc's access, when its route's security says the same; a RouteTableError otherwise."""
+    try:
+        access = declared_access(method)
+    except ValueError as error:
+        raise RouteTableError(str(error)) from None
+    name = method.full_name
+    if access == options_pb2.ACCESS_SYSTEM:
+        raise RouteTableError(f"{name}: a system rpc has no HTTP route")
+    if access == options_pb2.ACCESS_PUBLIC:
+        if security.schemes and not security.optional:
+            raise RouteTableError(f"{name}: a public rpc cannot require a session (`security: {{}}`)")
+    elif list(security.schemes) != [options_pb2.SECURITY_SCHEME_TENANT_USER_COOKIE] or security.optional:
+        raise RouteTableError(f"{name}: an rpc for signed-in callers requires the session cookie")
+    return access
 
 
 def _list_input_type(descriptor: Descriptor) -> type[Message] | None:

@@ -31,7 +31,7 @@ def build_app(container: Container) -> GatewayApp:
     backends: dict[str, Backend] = {name: GrpcBackend(channel) for name, channel in channels.items()}
     backends[meta.SERVICE.full_name] = meta.MetaApi(channels).backend()
     routes = RouteTable.from_services([meta.SERVICE, *(service for service, _ in upstreams)])
-    document = orjson.dumps(build_document(routes, version("central")))
+    document = orjson.dumps(build_document(routes, version("central"), container.config.session_cookie_name))
     config = container.config
     return GatewayApp(
         routes,

@@ -12,10 +12,10 @@ from ulid import ULID
 
 from central.tenants.v1 import tenants_pb2
 from common.db.executor import Database, Executor
+from common.display_names import stored_display_name
 from common.errors import ConflictError, NotFoundError
-from common.lists import Cursors, Page
+from common.lists import Cursors
 from common.logs import get_logger
-from services.tenants import rules
 from services.tenants.db import COLUMNS, TenantRow
 from services.tenants.ids import TenantId, TenantIds
 
@@ -54,18 +54,23 @@ class TenantService:
             raise tenant_not_found()
         return await fn(tenant)
 
-    async def get_by_slug(
-        self, slug: str, executor: Executor | None = None
-    ) -> tenants_pb2.TenantPublic | None:
+    async def get_tenant(
+        self, tenant_id: TenantId, executor: Executor | None = None
+    ) -> tenants_pb2.TenantPublic:
+        return await self.with_tenant_by_tenant_id(tenant_id, _as_is, executor)
+
+    async def get_by_slug(self, slug: str, executor: Executor | None = None) -> tenants_pb2.TenantPublic:
         row = await (executor or self.db_ro).fetch_one(
             f"SELECT {COLUMNS} FROM tenants.tenants WHERE slug = %s", (slug,), row=TenantRow
         )
-        return self._to_public_tenant(row) if row else None
+        if row is None:
+            raise tenant_not_found()
+        return self._to_public_tenant(row)
 
     async def create_tenant(
         self, input: tenants_pb2.CreateTenantInput, executor: Executor | None = None
     ) -> tenants_pb2.TenantPublic:
-        display_name = rules.normalise_display_name(input.display_name)
+        display_name = stored_display_name(input.display_name)
         executor = executor or self.db
         tenant_uuid = TenantIds.to_uuid(input.tenant_id) if input.tenant_id else ULID().to_uuid()
         if input.tenant_id and (existing := await self._get_by_tenant_uuid(tenant_uuid, executor)):
@@ -96,7 +101,7 @@ class TenantService:
         if input.HasField("slug"):
             changes["slug"] = input.slug
         if input.HasField("display_name"):
-            changes["display_name"] = rules.normalise_display_name(input.display_name)
+            changes["display_name"] = stored_display_name(input.display_name)
         executor = executor or self.db
         if not changes:
             current = await self._get_by_tenant_uuid(tenant_uuid, executor)
@@ -133,8 +138,9 @@ class TenantService:
         self.logger.info("deleted tenant %s", tenant_id)
 
     async def list_tenants(
-        self, page: Page[tenants_pb2.ListTenantsInput], executor: Executor | None = None
-    ) -> tuple[list[tenants_pb2.TenantPublic], str]:
+        self, request: tenants_pb2.ListTenantsInputOrCursor, executor: Executor | None = None
+    ) -> tenants_pb2.ListTenantsResponse:
+        page = self.cursors.start(request, tenants_pb2.ListTenantsInput)
         after = TenantIds.to_uuid(page.after, field="cursor") if page.after else None
         rows = await (executor or self.db_ro).fetch_all(
             sql.SQL(f"SELECT {COLUMNS} FROM tenants.tenants WHERE TRUE") + page.keyset("tenant_id"),
@@ -142,8 +148,8 @@ class TenantService:
             row=TenantRow,
         )
         tenants = [self._to_public_tenant(row) for row in rows]
-        next_cursor = self.cursors.next_cursor(page, [t.tenant_id for t in tenants])
-        return tenants[: page.limit], next_cursor
+        tenants, next_cursor = self.cursors.page_end(page, tenants, lambda t: t.tenant_id)
+        return tenants_pb2.ListTenantsResponse(tenants=tenants, next_cursor=next_cursor)
 
     async def _ensure_slug_free(self, slug: str, executor: Executor, except_uuid: UUID | None = None) -> None:
         taken = await executor.fetch_one(
@@ -158,6 +164,10 @@ class TenantService:
         )
         tenant.created_at.FromDatetime(row.created_at)
         return tenant
+
+
+async def _as_is(tenant: tenants_pb2.TenantPublic) -> tenants_pb2.TenantPublic:
+    return tenant
 
 
 class _TenantUuid:

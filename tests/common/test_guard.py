@@ -20,6 +20,7 @@ from central.identity.v1 import signup_pb2
 from central.tenants.v1 import tenants_pb2
 from common.grpc.guard import Guard
 from common.principal import METADATA_KEY, SYSTEM, Principal, PrincipalKind, PrincipalSigner
+from common.roles import Role
 from tests.support import fake_service
 
 SIGNER = PrincipalSigner(b"k" * 32)
@@ -145,9 +146,9 @@ async def test_the_tenant_an_access_is_settled_on_is_judged_first() -> None:
     assert context.field_violations() == [("tenant_id", "must be a tenant ID (tenant-<ULID>)")]
 
 
-MEMBER = Principal(PrincipalKind.USER, tenant_id=TENANT_ID, role="member")
+MEMBER = Principal(PrincipalKind.USER, tenant_id=TENANT_ID, role=Role.MEMBER)
 OTHER_TENANT_ID = "tenant-01BX5ZZKBKACTAV9WEVGEMMVRZ"
-ADMIN_ELSEWHERE = Principal(PrincipalKind.USER, tenant_id=OTHER_TENANT_ID, role="admin")
+ADMIN_ELSEWHERE = Principal(PrincipalKind.USER, tenant_id=OTHER_TENANT_ID, role=Role.ADMIN)
 
 
 @pytest.mark.parametrize(
@@ -182,12 +183,19 @@ def test_an_rpc_that_declares_no_access_is_refused_at_start_up() -> None:
         Guard(SIGNER)(Servicer(), service)
 
 
-async def test_a_rule_on_the_message_names_the_field_callers_send() -> None:
+async def test_a_new_user_needs_a_password() -> None:
     request = tenant_users_pb2.CreateTenantUserInput(
-        tenant_id=TENANT_ID, email="ann@example.com", display_name="Ann", role="member"
+        tenant_id=TENANT_ID, email="ann@example.com", display_name="Ann", role=Role.MEMBER
     )
     context = await call(USERS, "CreateTenantUser", request)
-    assert context.field_violations() == [("password", "one of password, password_hash must be set")]
+    assert context.field_violations() == [("password", "is required")]
+
+
+async def test_only_the_system_provisions_a_user_with_a_chosen_id_and_hash() -> None:
+    admin = Principal(PrincipalKind.USER, tenant_id=TENANT_ID, role=Role.ADMIN)
+    request = tenant_users_pb2.ProvisionTenantUserInput(tenant_id=TENANT_ID)
+    context = await call(USERS, "ProvisionTenantUser", request, principal=admin)
+    assert context.aborted is not None and context.aborted[0] == grpc.StatusCode.PERMISSION_DENIED
 
 
 async def test_an_unknown_enum_number_is_refused() -> None:

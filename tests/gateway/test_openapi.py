@@ -9,13 +9,18 @@ from typing import Any
 import protovalidate
 import pytest
 
+from central.api.v1 import options_pb2
 from central.identity.v1 import signup_pb2
+from common.grpc.access import declared_access
+from common.roles import Role
 from services.gateway import meta, upstreams
 from services.gateway.openapi import build_document
-from services.gateway.routes import RouteTable
+from services.gateway.routes import Route, RouteTable
 
 ROUTES = RouteTable.from_services([meta.SERVICE, *upstreams.routed_services()])
-DOCUMENT = build_document(ROUTES, "0.0.0")
+# Not the default name: the document must name the cookie the gateway is configured with.
+COOKIE_NAME = "central-session-test"
+DOCUMENT = build_document(ROUTES, "0.0.0", COOKIE_NAME)
 SCHEMAS = DOCUMENT["components"]["schemas"]
 
 
@@ -197,10 +202,39 @@ def test_every_error_response_references_the_error_schema() -> None:
                     assert status == "default" or 400 <= int(status) < 600
 
 
-def test_a_user_is_created_with_a_password_or_its_hash() -> None:
+def test_a_user_is_created_with_a_password_and_nothing_only_the_system_may_send() -> None:
     body = schema("central.auth.v1.CreateTenantUserInput")
-    assert body["oneOf"] == [
-        {"required": ["password"], "properties": {"password": {"minLength": 1}}},
-        {"required": ["passwordHash"], "properties": {"passwordHash": {"minLength": 1}}},
-    ]
+    assert set(body["required"]) == {"email", "displayName", "role", "password"}
+    assert not {"tenantUserId", "passwordHash"} & set(body["properties"])
+    assert body["properties"]["role"]["enum"] == [role.value for role in Role]
     assert operation("post", "/tenants/{tenantId}/users")["requestBody"]["required"] is True
+
+
+def test_the_cookie_is_named_as_configured() -> None:
+    scheme = DOCUMENT["components"]["securitySchemes"]["TenantUserCookie"]
+    assert scheme == {"type": "apiKey", "in": "cookie", "name": COOKIE_NAME}
+    login = operation("post", "/auth/password-login")["responses"]["200"]
+    assert COOKIE_NAME in login["headers"]["Set-Cookie"]["description"]
+
+
+ACCESS_NAMES = {
+    options_pb2.ACCESS_PUBLIC: "public",
+    options_pb2.ACCESS_TENANT_USER: "tenant-user",
+    options_pb2.ACCESS_TENANT_MEMBER: "tenant-member",
+    options_pb2.ACCESS_TENANT_ADMIN: "tenant-admin",
+}
+
+
+@pytest.mark.parametrize("route", ROUTES.routes, ids=lambda r: f"{r.http_method} {r.template.template}")
+def test_every_operation_says_who_may_call_it(route: Route) -> None:
+    json_names = {f.name: f.json_name for f in route.input_descriptor.fields}
+    op = operation(route.http_method.lower(), route.template.openapi_path(json_names))
+    access = declared_access(route.method)
+    assert op["x-central-access"] == ACCESS_NAMES[access]
+    assert op["description"]
+    if access == options_pb2.ACCESS_PUBLIC:
+        # No cookie needed: none at all, or an optional one (logout).
+        assert op["security"] in ([], [{"TenantUserCookie": []}, {}])
+    else:
+        assert op["security"] == [{"TenantUserCookie": []}]
+    assert ("403" in op["responses"]) == (access == options_pb2.ACCESS_TENANT_ADMIN)

@@ -124,6 +124,12 @@ def build(
         )
         if rule is not None:
             method.options.Extensions[annotations_pb2.http].CopyFrom(rule)  # type: ignore[index]
+            # A route's access agrees with its security, as the route table demands.
+            method.options.Extensions[options_pb2.access] = (
+                options_pb2.ACCESS_TENANT_USER
+                if route is not None and route.security.schemes and not route.security.optional
+                else options_pb2.ACCESS_PUBLIC
+            )
         if route is not None:
             method.options.Extensions[options_pb2.route].CopyFrom(route)
     pool.Add(file)

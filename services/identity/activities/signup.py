@@ -10,6 +10,7 @@ from temporalio import activity
 from central.auth.v1 import tenant_users_pb2, tenant_users_pb2_grpc
 from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
 from common.grpc.calls import found
+from common.roles import Role
 from common.temporal.errors import calling
 
 
@@ -83,13 +84,13 @@ class SignupActivities:
     async def create_admin(self, input: CreateAdminActivityInput) -> CreatedAdmin:
         """The tenant's first user, an admin; the default password connector comes with it."""
         response = await calling(
-            self.users.CreateTenantUser(
-                tenant_users_pb2.CreateTenantUserInput(
+            self.users.ProvisionTenantUser(
+                tenant_users_pb2.ProvisionTenantUserInput(
                     tenant_id=input.tenant_id,
                     tenant_user_id=input.tenant_user_id,
                     email=input.email,
                     display_name=input.display_name,
-                    role="admin",
+                    role=Role.ADMIN,
                     password_hash=input.password_hash,
                 ),
                 timeout=self.deadline,

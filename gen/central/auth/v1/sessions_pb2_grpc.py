@@ -60,20 +60,10 @@ class SessionsServiceStub:
                 request_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.ValidateSessionInput.SerializeToString,
                 response_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.ValidateSessionResponse.FromString,
                 _registered_method=True)
-        self.RevokeTenantUserSessions = channel.unary_unary(
-                '/central.auth.v1.SessionsService/RevokeTenantUserSessions',
-                request_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.RevokeTenantUserSessionsInput.SerializeToString,
-                response_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.RevokeTenantUserSessionsResponse.FromString,
-                _registered_method=True)
         self.DeleteEndedSessions = channel.unary_unary(
                 '/central.auth.v1.SessionsService/DeleteEndedSessions',
                 request_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.DeleteEndedSessionsInput.SerializeToString,
                 response_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.DeleteEndedSessionsResponse.FromString,
-                _registered_method=True)
-        self.CreateSession = channel.unary_unary(
-                '/central.auth.v1.SessionsService/CreateSession',
-                request_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.CreateSessionInput.SerializeToString,
-                response_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.CreateSessionResponse.FromString,
                 _registered_method=True)
         self.DeleteExpiredLoginThrottles = channel.unary_unary(
                 '/central.auth.v1.SessionsService/DeleteExpiredLoginThrottles',
@@ -119,29 +109,19 @@ class SessionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def RevokeTenantUserSessions(self, request, context):
-        """The system only: ends every session of a user (offboarding).
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
     def DeleteEndedSessions(self, request, context):
-        """The system only: deletes, in one batch, sessions that ended more than a while ago.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
+        """The system only: ends every session of a user (offboarding).
 
-    def CreateSession(self, request, context):
-        """The system only: opens a session for a user who just proved who they are (signup).
+        The system only: deletes, in one batch, sessions that ended more than a while ago.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DeleteExpiredLoginThrottles(self, request, context):
-        """The system only: deletes, in one batch, login throttle keys whose window has passed.
+        """The system only: opens a session for a user who just proved who they are (signup).
+
+        The system only: deletes, in one batch, login throttle keys whose window has passed.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -175,20 +155,10 @@ def add_SessionsServiceServicer_to_server(servicer, server):
                     request_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.ValidateSessionInput.FromString,
                     response_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.ValidateSessionResponse.SerializeToString,
             ),
-            'RevokeTenantUserSessions': grpc.unary_unary_rpc_method_handler(
-                    servicer.RevokeTenantUserSessions,
-                    request_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.RevokeTenantUserSessionsInput.FromString,
-                    response_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.RevokeTenantUserSessionsResponse.SerializeToString,
-            ),
             'DeleteEndedSessions': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteEndedSessions,
                     request_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.DeleteEndedSessionsInput.FromString,
                     response_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.DeleteEndedSessionsResponse.SerializeToString,
-            ),
-            'CreateSession': grpc.unary_unary_rpc_method_handler(
-                    servicer.CreateSession,
-                    request_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.CreateSessionInput.FromString,
-                    response_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.CreateSessionResponse.SerializeToString,
             ),
             'DeleteExpiredLoginThrottles': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteExpiredLoginThrottles,
@@ -343,33 +313,6 @@ class SessionsService:
             _registered_method=True)
 
     @staticmethod
-    def RevokeTenantUserSessions(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/central.auth.v1.SessionsService/RevokeTenantUserSessions',
-            central_dot_auth_dot_v1_dot_sessions__pb2.RevokeTenantUserSessionsInput.SerializeToString,
-            central_dot_auth_dot_v1_dot_sessions__pb2.RevokeTenantUserSessionsResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
     def DeleteEndedSessions(request,
             target,
             options=(),
@@ -386,33 +329,6 @@ class SessionsService:
             '/central.auth.v1.SessionsService/DeleteEndedSessions',
             central_dot_auth_dot_v1_dot_sessions__pb2.DeleteEndedSessionsInput.SerializeToString,
             central_dot_auth_dot_v1_dot_sessions__pb2.DeleteEndedSessionsResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def CreateSession(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/central.auth.v1.SessionsService/CreateSession',
-            central_dot_auth_dot_v1_dot_sessions__pb2.CreateSessionInput.SerializeToString,
-            central_dot_auth_dot_v1_dot_sessions__pb2.CreateSessionResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -41,14 +41,16 @@ class SessionsServiceStub:
     RevokeMySession: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.RevokeMySessionInput, _sessions_pb2.RevokeMySessionResponse]
     ValidateSession: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.ValidateSessionInput, _sessions_pb2.ValidateSessionResponse]
     """For the gateway: who holds this session token, if it is valid now."""
-    RevokeTenantUserSessions: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.RevokeTenantUserSessionsInput, _sessions_pb2.RevokeTenantUserSessionsResponse]
-    """The system only: ends every session of a user (offboarding)."""
     DeleteEndedSessions: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.DeleteEndedSessionsInput, _sessions_pb2.DeleteEndedSessionsResponse]
-    """The system only: deletes, in one batch, sessions that ended more than a while ago."""
-    CreateSession: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.CreateSessionInput, _sessions_pb2.CreateSessionResponse]
-    """The system only: opens a session for a user who just proved who they are (signup)."""
+    """The system only: ends every session of a user (offboarding).
+
+    The system only: deletes, in one batch, sessions that ended more than a while ago.
+    """
     DeleteExpiredLoginThrottles: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.DeleteExpiredLoginThrottlesInput, _sessions_pb2.DeleteExpiredLoginThrottlesResponse]
-    """The system only: deletes, in one batch, login throttle keys whose window has passed."""
+    """The system only: opens a session for a user who just proved who they are (signup).
+
+    The system only: deletes, in one batch, login throttle keys whose window has passed.
+    """
 
 @_typing.type_check_only
 class SessionsServiceAsyncStub(SessionsServiceStub):
@@ -63,14 +65,16 @@ class SessionsServiceAsyncStub(SessionsServiceStub):
     RevokeMySession: _aio.UnaryUnaryMultiCallable[_sessions_pb2.RevokeMySessionInput, _sessions_pb2.RevokeMySessionResponse]  # type: ignore[assignment]
     ValidateSession: _aio.UnaryUnaryMultiCallable[_sessions_pb2.ValidateSessionInput, _sessions_pb2.ValidateSessionResponse]  # type: ignore[assignment]
     """For the gateway: who holds this session token, if it is valid now."""
-    RevokeTenantUserSessions: _aio.UnaryUnaryMultiCallable[_sessions_pb2.RevokeTenantUserSessionsInput, _sessions_pb2.RevokeTenantUserSessionsResponse]  # type: ignore[assignment]
-    """The system only: ends every session of a user (offboarding)."""
     DeleteEndedSessions: _aio.UnaryUnaryMultiCallable[_sessions_pb2.DeleteEndedSessionsInput, _sessions_pb2.DeleteEndedSessionsResponse]  # type: ignore[assignment]
-    """The system only: deletes, in one batch, sessions that ended more than a while ago."""
-    CreateSession: _aio.UnaryUnaryMultiCallable[_sessions_pb2.CreateSessionInput, _sessions_pb2.CreateSessionResponse]  # type: ignore[assignment]
-    """The system only: opens a session for a user who just proved who they are (signup)."""
+    """The system only: ends every session of a user (offboarding).
+
+    The system only: deletes, in one batch, sessions that ended more than a while ago.
+    """
     DeleteExpiredLoginThrottles: _aio.UnaryUnaryMultiCallable[_sessions_pb2.DeleteExpiredLoginThrottlesInput, _sessions_pb2.DeleteExpiredLoginThrottlesResponse]  # type: ignore[assignment]
-    """The system only: deletes, in one batch, login throttle keys whose window has passed."""
+    """The system only: opens a session for a user who just proved who they are (signup).
+
+    The system only: deletes, in one batch, login throttle keys whose window has passed.
+    """
 
 class SessionsServiceServicer(metaclass=_abc_1.ABCMeta):
     """Logins and the sessions they open."""
@@ -114,28 +118,15 @@ class SessionsServiceServicer(metaclass=_abc_1.ABCMeta):
         """For the gateway: who holds this session token, if it is valid now."""
 
     @_abc_1.abstractmethod
-    def RevokeTenantUserSessions(
-        self,
-        request: _sessions_pb2.RevokeTenantUserSessionsInput,
-        context: _ServicerContext,
-    ) -> _typing.Union[_sessions_pb2.RevokeTenantUserSessionsResponse, _abc.Awaitable[_sessions_pb2.RevokeTenantUserSessionsResponse]]:
-        """The system only: ends every session of a user (offboarding)."""
-
-    @_abc_1.abstractmethod
     def DeleteEndedSessions(
         self,
         request: _sessions_pb2.DeleteEndedSessionsInput,
         context: _ServicerContext,
     ) -> _typing.Union[_sessions_pb2.DeleteEndedSessionsResponse, _abc.Awaitable[_sessions_pb2.DeleteEndedSessionsResponse]]:
-        """The system only: deletes, in one batch, sessions that ended more than a while ago."""
+        """The system only: ends every session of a user (offboarding).
 
-    @_abc_1.abstractmethod
-    def CreateSession(
-        self,
-        request: _sessions_pb2.CreateSessionInput,
-        context: _ServicerContext,
-    ) -> _typing.Union[_sessions_pb2.CreateSessionResponse, _abc.Awaitable[_sessions_pb2.CreateSessionResponse]]:
-        """The system only: opens a session for a user who just proved who they are (signup)."""
+        The system only: deletes, in one batch, sessions that ended more than a while ago.
+        """
 
     @_abc_1.abstractmethod
     def DeleteExpiredLoginThrottles(
@@ -143,6 +134,9 @@ class SessionsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _sessions_pb2.DeleteExpiredLoginThrottlesInput,
         context: _ServicerContext,
     ) -> _typing.Union[_sessions_pb2.DeleteExpiredLoginThrottlesResponse, _abc.Awaitable[_sessions_pb2.DeleteExpiredLoginThrottlesResponse]]:
-        """The system only: deletes, in one batch, login throttle keys whose window has passed."""
+        """The system only: opens a session for a user who just proved who they are (signup).
+
+        The system only: deletes, in one batch, login throttle keys whose window has passed.
+        """
 
 def add_SessionsServiceServicer_to_server(servicer: SessionsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

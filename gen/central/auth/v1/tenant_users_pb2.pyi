@@ -37,7 +37,7 @@ class TenantUser(_message.Message):
     email: _builtins.str
     display_name: _builtins.str
     role: _builtins.str
-    """"admin" or "member"."""
+    """"admin" or "member" (common/roles.py)."""
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -108,22 +108,13 @@ class CreateTenantUserInput(_message.Message):
     DISPLAY_NAME_FIELD_NUMBER: _builtins.int
     ROLE_FIELD_NUMBER: _builtins.int
     PASSWORD_FIELD_NUMBER: _builtins.int
-    TENANT_USER_ID_FIELD_NUMBER: _builtins.int
-    PASSWORD_HASH_FIELD_NUMBER: _builtins.int
     tenant_id: _builtins.str
     email: _builtins.str
     display_name: _builtins.str
     role: _builtins.str
-    """"admin" or "member"."""
+    """"admin" or "member" (common/roles.py)."""
     password: _builtins.str
-    tenant_user_id: _builtins.str
-    """Optional, for the system only: the ID to give the user, so that a retried create
-    finds its own user instead of failing on the email.
-    """
-    password_hash: _builtins.str
-    """For the system only, instead of `password`: an argon2id hash made by Central, so that
-    a workflow's history never holds a password.
-    """
+    """At least the tenant's password connector's minimum length."""
     def __init__(
         self,
         *,
@@ -132,12 +123,10 @@ class CreateTenantUserInput(_message.Message):
         display_name: _builtins.str = ...,
         role: _builtins.str = ...,
         password: _builtins.str = ...,
-        tenant_user_id: _builtins.str = ...,
-        password_hash: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["display_name", b"display_name", "email", b"email", "password", b"password", "password_hash", b"password_hash", "role", b"role", "tenant_id", b"tenant_id", "tenant_user_id", b"tenant_user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["display_name", b"display_name", "email", b"email", "password", b"password", "role", b"role", "tenant_id", b"tenant_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -316,6 +305,63 @@ class GetMeResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetMeResponse: _TypeAlias = GetMeResponse  # noqa: Y015
+
+@_typing.final
+class ProvisionTenantUserInput(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENANT_ID_FIELD_NUMBER: _builtins.int
+    TENANT_USER_ID_FIELD_NUMBER: _builtins.int
+    EMAIL_FIELD_NUMBER: _builtins.int
+    DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    ROLE_FIELD_NUMBER: _builtins.int
+    PASSWORD_HASH_FIELD_NUMBER: _builtins.int
+    tenant_id: _builtins.str
+    tenant_user_id: _builtins.str
+    """The ID to give the user: a retry with the same ID and email finds that user."""
+    email: _builtins.str
+    display_name: _builtins.str
+    role: _builtins.str
+    """"admin" or "member" (common/roles.py)."""
+    password_hash: _builtins.str
+    """An argon2id hash made by Central."""
+    def __init__(
+        self,
+        *,
+        tenant_id: _builtins.str = ...,
+        tenant_user_id: _builtins.str = ...,
+        email: _builtins.str = ...,
+        display_name: _builtins.str = ...,
+        role: _builtins.str = ...,
+        password_hash: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["display_name", b"display_name", "email", b"email", "password_hash", b"password_hash", "role", b"role", "tenant_id", b"tenant_id", "tenant_user_id", b"tenant_user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProvisionTenantUserInput: _TypeAlias = ProvisionTenantUserInput  # noqa: Y015
+
+@_typing.final
+class ProvisionTenantUserResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENANT_USER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def tenant_user(self) -> Global___TenantUser: ...
+    def __init__(
+        self,
+        *,
+        tenant_user: Global___TenantUser | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["tenant_user", b"tenant_user"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["tenant_user", b"tenant_user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProvisionTenantUserResponse: _TypeAlias = ProvisionTenantUserResponse  # noqa: Y015
 
 @_typing.final
 class DeleteTenantUserInput(_message.Message):

@@ -55,6 +55,11 @@ class TenantUsersServiceStub:
                 request_serializer=central_dot_auth_dot_v1_dot_tenant__users__pb2.OffboardTenantUserInput.SerializeToString,
                 response_deserializer=central_dot_auth_dot_v1_dot_tenant__users__pb2.OffboardTenantUserResponse.FromString,
                 _registered_method=True)
+        self.ProvisionTenantUser = channel.unary_unary(
+                '/central.auth.v1.TenantUsersService/ProvisionTenantUser',
+                request_serializer=central_dot_auth_dot_v1_dot_tenant__users__pb2.ProvisionTenantUserInput.SerializeToString,
+                response_deserializer=central_dot_auth_dot_v1_dot_tenant__users__pb2.ProvisionTenantUserResponse.FromString,
+                _registered_method=True)
         self.DeleteTenantUser = channel.unary_unary(
                 '/central.auth.v1.TenantUsersService/DeleteTenantUser',
                 request_serializer=central_dot_auth_dot_v1_dot_tenant__users__pb2.DeleteTenantUserInput.SerializeToString,
@@ -72,7 +77,7 @@ class TenantUsersServiceServicer:
     """
 
     def CreateTenantUser(self, request, context):
-        """Admins only. The tenant's first user also gets its default password connector.
+        """The tenant's first user also gets its default password connector.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -91,15 +96,23 @@ class TenantUsersServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def OffboardTenantUser(self, request, context):
-        """Admins only: offboards a user. Every session of theirs ends, then the user is removed,
-        by a workflow that finishes even across restarts.
+        """Offboards a user: they and every session of theirs go at once, unless they are the
+        tenant's last admin.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ProvisionTenantUser(self, request, context):
+        """Creates a user whose ID and password hash the caller chose (a signup's admin), so that a
+        retried create finds its own user and a workflow's history never holds a password.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DeleteTenantUser(self, request, context):
-        """The system only: removes a user and, with it, their sessions.
+        """Removes a user and, with it, their sessions (a failed signup's compensation).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -134,6 +147,11 @@ def add_TenantUsersServiceServicer_to_server(servicer, server):
                     servicer.OffboardTenantUser,
                     request_deserializer=central_dot_auth_dot_v1_dot_tenant__users__pb2.OffboardTenantUserInput.FromString,
                     response_serializer=central_dot_auth_dot_v1_dot_tenant__users__pb2.OffboardTenantUserResponse.SerializeToString,
+            ),
+            'ProvisionTenantUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.ProvisionTenantUser,
+                    request_deserializer=central_dot_auth_dot_v1_dot_tenant__users__pb2.ProvisionTenantUserInput.FromString,
+                    response_serializer=central_dot_auth_dot_v1_dot_tenant__users__pb2.ProvisionTenantUserResponse.SerializeToString,
             ),
             'DeleteTenantUser': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteTenantUser,
@@ -255,6 +273,33 @@ class TenantUsersService:
             '/central.auth.v1.TenantUsersService/OffboardTenantUser',
             central_dot_auth_dot_v1_dot_tenant__users__pb2.OffboardTenantUserInput.SerializeToString,
             central_dot_auth_dot_v1_dot_tenant__users__pb2.OffboardTenantUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ProvisionTenantUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/central.auth.v1.TenantUsersService/ProvisionTenantUser',
+            central_dot_auth_dot_v1_dot_tenant__users__pb2.ProvisionTenantUserInput.SerializeToString,
+            central_dot_auth_dot_v1_dot_tenant__users__pb2.ProvisionTenantUserResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -34,15 +34,19 @@ class TenantUsersServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> TenantUsersServiceAsyncStub: ...
     CreateTenantUser: _grpc.UnaryUnaryMultiCallable[_tenant_users_pb2.CreateTenantUserInput, _tenant_users_pb2.CreateTenantUserResponse]
-    """Admins only. The tenant's first user also gets its default password connector."""
+    """The tenant's first user also gets its default password connector."""
     GetTenantUser: _grpc.UnaryUnaryMultiCallable[_tenant_users_pb2.GetTenantUserInput, _tenant_users_pb2.GetTenantUserResponse]
     ListTenantUsers: _grpc.UnaryUnaryMultiCallable[_tenant_users_pb2.ListTenantUsersInputOrCursor, _tenant_users_pb2.ListTenantUsersResponse]
     OffboardTenantUser: _grpc.UnaryUnaryMultiCallable[_tenant_users_pb2.OffboardTenantUserInput, _tenant_users_pb2.OffboardTenantUserResponse]
-    """Admins only: offboards a user. Every session of theirs ends, then the user is removed,
-    by a workflow that finishes even across restarts.
+    """Offboards a user: they and every session of theirs go at once, unless they are the
+    tenant's last admin.
+    """
+    ProvisionTenantUser: _grpc.UnaryUnaryMultiCallable[_tenant_users_pb2.ProvisionTenantUserInput, _tenant_users_pb2.ProvisionTenantUserResponse]
+    """Creates a user whose ID and password hash the caller chose (a signup's admin), so that a
+    retried create finds its own user and a workflow's history never holds a password.
     """
     DeleteTenantUser: _grpc.UnaryUnaryMultiCallable[_tenant_users_pb2.DeleteTenantUserInput, _tenant_users_pb2.DeleteTenantUserResponse]
-    """The system only: removes a user and, with it, their sessions."""
+    """Removes a user and, with it, their sessions (a failed signup's compensation)."""
     GetMe: _grpc.UnaryUnaryMultiCallable[_tenant_users_pb2.GetMeInput, _tenant_users_pb2.GetMeResponse]
     """The caller, as the owner of their account sees it."""
 
@@ -52,15 +56,19 @@ class TenantUsersServiceAsyncStub(TenantUsersServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     CreateTenantUser: _aio.UnaryUnaryMultiCallable[_tenant_users_pb2.CreateTenantUserInput, _tenant_users_pb2.CreateTenantUserResponse]  # type: ignore[assignment]
-    """Admins only. The tenant's first user also gets its default password connector."""
+    """The tenant's first user also gets its default password connector."""
     GetTenantUser: _aio.UnaryUnaryMultiCallable[_tenant_users_pb2.GetTenantUserInput, _tenant_users_pb2.GetTenantUserResponse]  # type: ignore[assignment]
     ListTenantUsers: _aio.UnaryUnaryMultiCallable[_tenant_users_pb2.ListTenantUsersInputOrCursor, _tenant_users_pb2.ListTenantUsersResponse]  # type: ignore[assignment]
     OffboardTenantUser: _aio.UnaryUnaryMultiCallable[_tenant_users_pb2.OffboardTenantUserInput, _tenant_users_pb2.OffboardTenantUserResponse]  # type: ignore[assignment]
-    """Admins only: offboards a user. Every session of theirs ends, then the user is removed,
-    by a workflow that finishes even across restarts.
+    """Offboards a user: they and every session of theirs go at once, unless they are the
+    tenant's last admin.
+    """
+    ProvisionTenantUser: _aio.UnaryUnaryMultiCallable[_tenant_users_pb2.ProvisionTenantUserInput, _tenant_users_pb2.ProvisionTenantUserResponse]  # type: ignore[assignment]
+    """Creates a user whose ID and password hash the caller chose (a signup's admin), so that a
+    retried create finds its own user and a workflow's history never holds a password.
     """
     DeleteTenantUser: _aio.UnaryUnaryMultiCallable[_tenant_users_pb2.DeleteTenantUserInput, _tenant_users_pb2.DeleteTenantUserResponse]  # type: ignore[assignment]
-    """The system only: removes a user and, with it, their sessions."""
+    """Removes a user and, with it, their sessions (a failed signup's compensation)."""
     GetMe: _aio.UnaryUnaryMultiCallable[_tenant_users_pb2.GetMeInput, _tenant_users_pb2.GetMeResponse]  # type: ignore[assignment]
     """The caller, as the owner of their account sees it."""
 
@@ -73,7 +81,7 @@ class TenantUsersServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _tenant_users_pb2.CreateTenantUserInput,
         context: _ServicerContext,
     ) -> _typing.Union[_tenant_users_pb2.CreateTenantUserResponse, _abc.Awaitable[_tenant_users_pb2.CreateTenantUserResponse]]:
-        """Admins only. The tenant's first user also gets its default password connector."""
+        """The tenant's first user also gets its default password connector."""
 
     @_abc_1.abstractmethod
     def GetTenantUser(
@@ -95,8 +103,18 @@ class TenantUsersServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _tenant_users_pb2.OffboardTenantUserInput,
         context: _ServicerContext,
     ) -> _typing.Union[_tenant_users_pb2.OffboardTenantUserResponse, _abc.Awaitable[_tenant_users_pb2.OffboardTenantUserResponse]]:
-        """Admins only: offboards a user. Every session of theirs ends, then the user is removed,
-        by a workflow that finishes even across restarts.
+        """Offboards a user: they and every session of theirs go at once, unless they are the
+        tenant's last admin.
+        """
+
+    @_abc_1.abstractmethod
+    def ProvisionTenantUser(
+        self,
+        request: _tenant_users_pb2.ProvisionTenantUserInput,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tenant_users_pb2.ProvisionTenantUserResponse, _abc.Awaitable[_tenant_users_pb2.ProvisionTenantUserResponse]]:
+        """Creates a user whose ID and password hash the caller chose (a signup's admin), so that a
+        retried create finds its own user and a workflow's history never holds a password.
         """
 
     @_abc_1.abstractmethod
@@ -105,7 +123,7 @@ class TenantUsersServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _tenant_users_pb2.DeleteTenantUserInput,
         context: _ServicerContext,
     ) -> _typing.Union[_tenant_users_pb2.DeleteTenantUserResponse, _abc.Awaitable[_tenant_users_pb2.DeleteTenantUserResponse]]:
-        """The system only: removes a user and, with it, their sessions."""
+        """Removes a user and, with it, their sessions (a failed signup's compensation)."""
 
     @_abc_1.abstractmethod
     def GetMe(

@@ -62,7 +62,7 @@ class CreateTenantInput(_message.Message):
     slug: _builtins.str
     display_name: _builtins.str
     tenant_id: _builtins.str
-    """Optional, for the system only: the ID to give the tenant, so that a retried create
+    """Optional: the ID to give the tenant, so that a retried create
     (a workflow's activity) finds its own tenant instead of making a second one.
     """
     def __init__(

@@ -34,15 +34,13 @@ class TenantsServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> TenantsServiceAsyncStub: ...
     CreateTenant: _grpc.UnaryUnaryMultiCallable[_tenants_pb2.CreateTenantInput, _tenants_pb2.CreateTenantResponse]
-    """Operators and workflows only (the system principal); browsers sign up instead."""
+    """Browsers sign up instead."""
     GetTenant: _grpc.UnaryUnaryMultiCallable[_tenants_pb2.GetTenantInput, _tenants_pb2.GetTenantResponse]
     GetTenantBySlug: _grpc.UnaryUnaryMultiCallable[_tenants_pb2.GetTenantBySlugInput, _tenants_pb2.GetTenantBySlugResponse]
     ListTenants: _grpc.UnaryUnaryMultiCallable[_tenants_pb2.ListTenantsInputOrCursor, _tenants_pb2.ListTenantsResponse]
-    """Operators only."""
     DeleteTenant: _grpc.UnaryUnaryMultiCallable[_tenants_pb2.DeleteTenantInput, _tenants_pb2.DeleteTenantResponse]
-    """The system only: removes a tenant (a failed signup's compensation)."""
+    """Removes a tenant (a failed signup's compensation)."""
     UpdateTenant: _grpc.UnaryUnaryMultiCallable[_tenants_pb2.UpdateTenantInput, _tenants_pb2.UpdateTenantResponse]
-    """Admins of the tenant only."""
 
 @_typing.type_check_only
 class TenantsServiceAsyncStub(TenantsServiceStub):
@@ -50,15 +48,13 @@ class TenantsServiceAsyncStub(TenantsServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     CreateTenant: _aio.UnaryUnaryMultiCallable[_tenants_pb2.CreateTenantInput, _tenants_pb2.CreateTenantResponse]  # type: ignore[assignment]
-    """Operators and workflows only (the system principal); browsers sign up instead."""
+    """Browsers sign up instead."""
     GetTenant: _aio.UnaryUnaryMultiCallable[_tenants_pb2.GetTenantInput, _tenants_pb2.GetTenantResponse]  # type: ignore[assignment]
     GetTenantBySlug: _aio.UnaryUnaryMultiCallable[_tenants_pb2.GetTenantBySlugInput, _tenants_pb2.GetTenantBySlugResponse]  # type: ignore[assignment]
     ListTenants: _aio.UnaryUnaryMultiCallable[_tenants_pb2.ListTenantsInputOrCursor, _tenants_pb2.ListTenantsResponse]  # type: ignore[assignment]
-    """Operators only."""
     DeleteTenant: _aio.UnaryUnaryMultiCallable[_tenants_pb2.DeleteTenantInput, _tenants_pb2.DeleteTenantResponse]  # type: ignore[assignment]
-    """The system only: removes a tenant (a failed signup's compensation)."""
+    """Removes a tenant (a failed signup's compensation)."""
     UpdateTenant: _aio.UnaryUnaryMultiCallable[_tenants_pb2.UpdateTenantInput, _tenants_pb2.UpdateTenantResponse]  # type: ignore[assignment]
-    """Admins of the tenant only."""
 
 class TenantsServiceServicer(metaclass=_abc_1.ABCMeta):
     """Owns tenants: the organisations that use Central."""
@@ -69,7 +65,7 @@ class TenantsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _tenants_pb2.CreateTenantInput,
         context: _ServicerContext,
     ) -> _typing.Union[_tenants_pb2.CreateTenantResponse, _abc.Awaitable[_tenants_pb2.CreateTenantResponse]]:
-        """Operators and workflows only (the system principal); browsers sign up instead."""
+        """Browsers sign up instead."""
 
     @_abc_1.abstractmethod
     def GetTenant(
@@ -90,8 +86,7 @@ class TenantsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _tenants_pb2.ListTenantsInputOrCursor,
         context: _ServicerContext,
-    ) -> _typing.Union[_tenants_pb2.ListTenantsResponse, _abc.Awaitable[_tenants_pb2.ListTenantsResponse]]:
-        """Operators only."""
+    ) -> _typing.Union[_tenants_pb2.ListTenantsResponse, _abc.Awaitable[_tenants_pb2.ListTenantsResponse]]: ...
 
     @_abc_1.abstractmethod
     def DeleteTenant(
@@ -99,14 +94,13 @@ class TenantsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _tenants_pb2.DeleteTenantInput,
         context: _ServicerContext,
     ) -> _typing.Union[_tenants_pb2.DeleteTenantResponse, _abc.Awaitable[_tenants_pb2.DeleteTenantResponse]]:
-        """The system only: removes a tenant (a failed signup's compensation)."""
+        """Removes a tenant (a failed signup's compensation)."""
 
     @_abc_1.abstractmethod
     def UpdateTenant(
         self,
         request: _tenants_pb2.UpdateTenantInput,
         context: _ServicerContext,
-    ) -> _typing.Union[_tenants_pb2.UpdateTenantResponse, _abc.Awaitable[_tenants_pb2.UpdateTenantResponse]]:
-        """Admins of the tenant only."""
+    ) -> _typing.Union[_tenants_pb2.UpdateTenantResponse, _abc.Awaitable[_tenants_pb2.UpdateTenantResponse]]: ...
 
 def add_TenantsServiceServicer_to_server(servicer: TenantsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
