@@ -9,14 +9,20 @@ from dataclasses import dataclass
 import grpc
 import httpx
 import pytest
+from google.protobuf import message_factory
+from google.protobuf.descriptor import MethodDescriptor
 from google.protobuf.message import Message
 from ulid import ULID
 
+from central.api.v1 import options_pb2
 from central.tenants.v1 import tenants_pb2
+from common.grpc.access import declared_access
 from common.keys import derive_key
 from common.principal import METADATA_KEY, SYSTEM, Principal, PrincipalKind, PrincipalSigner
+from common.roles import Role
 from services.gateway.routes import Route, RouteTable
 from services.gateway.server import build_app
+from services.gateway.upstreams import routed_services
 from tests.support.actors import Actor, fresh_address, login, signed_in
 from tests.support.stack import Stack
 
@@ -82,7 +88,7 @@ def missing_like(ids: dict[str, str]) -> dict[str, str]:
 @pytest.fixture(scope="module")
 async def world(stack: Stack) -> World:
     admin_a = await signed_in(stack)
-    member_a = await signed_in(stack, role="member", tenant=admin_a.tenant)
+    member_a = await signed_in(stack, role=Role.MEMBER, tenant=admin_a.tenant)
     admin_b = await signed_in(stack)
     return World(
         admin_a, member_a, admin_b, await ids_seen_by(stack, admin_a), await ids_seen_by(stack, admin_b)
@@ -94,13 +100,13 @@ def path_for(route: Route, ids: dict[str, str]) -> str:
 
 
 def is_admin_route(route: Route) -> bool:
-    """Mutations of a tenant, its users and its connectors: admins only."""
-    return route.http_method != "GET" and route.template.template.startswith("/tenants/{tenant_id}")
+    """What the rpc's (central.api.v1.access) says, as the guard enforces it."""
+    return route.access == options_pb2.ACCESS_TENANT_ADMIN
 
 
 def is_callers_own(route: Route) -> bool:
-    """Under /me: the caller's own resources, so another user's are missing to them."""
-    return route.template.template.startswith("/me/")
+    """The caller's own resources (/me), so another user's are missing to them."""
+    return route.access == options_pb2.ACCESS_TENANT_USER
 
 
 async def call(stack: Stack, route: Route, path: str, actor: Actor) -> httpx.Response:
@@ -113,9 +119,13 @@ def error_status(response: httpx.Response) -> str:
     return status
 
 
-async def test_the_matrix_covers_every_cookie_route(stack: Stack, world: World) -> None:
+async def test_the_matrix_covers_every_route(stack: Stack, world: World) -> None:
+    every = build_app(stack.container).routes.routes
     routes = cookie_routes(stack)
-    assert len(routes) >= 13
+    # Every route is public or in the matrix, and every route in it needs the session.
+    public = [r for r in every if r.access == options_pb2.ACCESS_PUBLIC]
+    assert {route_id(r) for r in every} == {route_id(r) for r in public + routes}
+    assert all(r.access != options_pb2.ACCESS_PUBLIC for r in routes)
     # Every path variable has a real ID, found through the routes themselves.
     variables = {v.field_path for r in routes for v in r.template.variables}
     assert variables <= set(world.ids_a) and variables <= set(world.ids_b)
@@ -298,7 +308,7 @@ async def test_a_user_principal_cannot_do_what_only_the_system_may(stack: Stack,
         PrincipalKind.USER,
         tenant_id=world.admin_a.tenant_id,
         tenant_user_id=world.admin_a.user.tenant_user_id,
-        role="admin",
+        role=Role.ADMIN,
     )
     async with grpc.aio.insecure_channel(stack.tenants_address) as channel:
         rpc = channel.unary_unary(
@@ -313,3 +323,37 @@ async def test_a_user_principal_cannot_do_what_only_the_system_may(stack: Stack,
                 metadata=((METADATA_KEY, stack.container.signer.sign(user)),),
             )
     assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def system_rpcs(stack: Stack) -> list[tuple[MethodDescriptor, str]]:
+    """Every system rpc of every service behind the gateway, with the stack's address of its process."""
+    addresses = {"central.tenants.v1": stack.tenants_address, "central.auth.v1": stack.auth_address}
+    return [
+        (method, addresses[service.file.package])
+        for service in routed_services()
+        for method in service.methods
+        if declared_access(method) == options_pb2.ACCESS_SYSTEM
+    ]
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.MEMBER])
+async def test_every_system_rpc_refuses_a_tenant_user(stack: Stack, world: World, role: Role) -> None:
+    """Called directly with a validly signed user principal, whatever the input: PERMISSION_DENIED."""
+    actor = world.admin_a if role is Role.ADMIN else world.member_a
+    user = Principal(
+        PrincipalKind.USER, tenant_id=actor.tenant_id, tenant_user_id=actor.user.tenant_user_id, role=role
+    )
+    metadata = ((METADATA_KEY, stack.container.signer.sign(user)),)
+    rpcs = system_rpcs(stack)
+    assert len(rpcs) >= 6
+    for method, address in rpcs:
+        request = message_factory.GetMessageClass(method.input_type)()
+        async with grpc.aio.insecure_channel(address) as channel:
+            rpc: grpc.aio.UnaryUnaryMultiCallable[Message, bytes] = channel.unary_unary(
+                f"/{method.containing_service.full_name}/{method.name}",
+                request_serializer=lambda m: m.SerializeToString(),
+                response_deserializer=lambda b: b,
+            )
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await rpc(request, timeout=5, metadata=metadata)
+        assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED, method.full_name
