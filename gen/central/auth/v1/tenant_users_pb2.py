@@ -30,7 +30,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"central/auth/v1/tenant_users.proto\x12\x0f\x63\x65ntral.auth.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1c\x63\x65ntral/api/v1/options.proto\x1a\x1a\x63\x65ntral/api/v1/rules.proto\x1a\x1c\x63\x65ntral/lists/v1/lists.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9a\x01\n\nTenantUser\x12\x16\n\x0etenant_user_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x0c\n\x04role\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xd4\x01\n\x11TenantUserPrivate\x12\x16\n\x0etenant_user_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x0c\n\x04role\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rlast_login_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xea\x01\n\x15\x43reateTenantUserInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12\x1b\n\x05\x65mail\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\x90\xfa\x18\x01\xc8\x01\x01\x12\"\n\x0c\x64isplay_name\x18\x03 \x01(\tB\x0c\xbaH\tr\x04\x98\xfa\x18\x01\xc8\x01\x01\x12%\n\x04role\x18\x04 \x01(\tB\x17\xbaH\x14r\x0fR\x05\x61\x64minR\x06member\xc8\x01\x01\x12\x1d\n\x08password\x18\x05 \x01(\tB\x0b\xbaH\x08r\x03\x18\x80\x02\xc8\x01\x01J\x04\x08\x06\x10\x07J\x04\x08\x07\x10\x08R\x0etenant_user_idR\rpassword_hash\"L\n\x18\x43reateTenantUserResponse\x12\x30\n\x0btenant_user\x18\x01 \x01(\x0b\x32\x1b.central.auth.v1.TenantUser\"[\n\x12GetTenantUserInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12$\n\x0etenant_user_id\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\xe8\xf9\x18\x01\xc8\x01\x01\"I\n\x15GetTenantUserResponse\x12\x30\n\x0btenant_user\x18\x01 \x01(\x0b\x32\x1b.central.auth.v1.TenantUser\"v\n\x14ListTenantUsersInput\x12\x1e\n\x05limit\x18\x01 \x01(\rB\n\xbaH\x07*\x05\x18\xc8\x01(\x01H\x00\x88\x01\x01\x12\x34\n\x05order\x18\x02 \x01(\x0e\x32\x1b.central.lists.v1.ListOrderB\x08\xbaH\x05\x82\x01\x02\x10\x01\x42\x08\n\x06_limit\"\x9c\x01\n\x1cListTenantUsersInputOrCursor\x12\x36\n\x05input\x18\x01 \x01(\x0b\x32%.central.auth.v1.ListTenantUsersInputH\x00\x12\x1b\n\x06\x63ursor\x18\x02 \x01(\tB\t\xbaH\x06r\x04\xa8\xfa\x18\x01H\x00\x12\x1f\n\ttenant_id\x18\x03 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x42\x06\n\x04kind\"a\n\x17ListTenantUsersResponse\x12\x31\n\x0ctenant_users\x18\x01 \x03(\x0b\x32\x1b.central.auth.v1.TenantUser\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"\x0c\n\nGetMeInput\"H\n\rGetMeResponse\x12\x37\n\x0btenant_user\x18\x01 \x01(\x0b\x32\".central.auth.v1.TenantUserPrivate\"\xf9\x01\n\x18ProvisionTenantUserInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12$\n\x0etenant_user_id\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\xe8\xf9\x18\x01\xc8\x01\x01\x12\x1b\n\x05\x65mail\x18\x03 \x01(\tB\x0c\xbaH\tr\x04\x90\xfa\x18\x01\xc8\x01\x01\x12\"\n\x0c\x64isplay_name\x18\x04 \x01(\tB\x0c\xbaH\tr\x04\x98\xfa\x18\x01\xc8\x01\x01\x12%\n\x04role\x18\x05 \x01(\tB\x17\xbaH\x14r\x0fR\x05\x61\x64minR\x06member\xc8\x01\x01\x12.\n\rpassword_hash\x18\x06 \x01(\tB\x17\xbaH\x14r\x0f\x18\x80\x04:\n$argon2id$\xc8\x01\x01\"O\n\x1bProvisionTenantUserResponse\x12\x30\n\x0btenant_user\x18\x01 \x01(\x0b\x32\x1b.central.auth.v1.TenantUser\"^\n\x15\x44\x65leteTenantUserInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12$\n\x0etenant_user_id\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\xe8\xf9\x18\x01\xc8\x01\x01\"\x1a\n\x18\x44\x65leteTenantUserResponse\"`\n\x17OffboardTenantUserInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12$\n\x0etenant_user_id\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\xe8\xf9\x18\x01\xc8\x01\x01\"\x1c\n\x1aOffboardTenantUserResponse2\x9e\x08\n\x12TenantUsersService\x12\xa7\x01\n\x10\x43reateTenantUser\x12&.central.auth.v1.CreateTenantUserInput\x1a).central.auth.v1.CreateTenantUserResponse\"@\xc2\xf3\x18\x13\n\x0ctenant-users\x12\x03\n\x01\x01\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02\x1f\"\x1a/tenants/{tenant_id}/users:\x01*\x12\xac\x01\n\rGetTenantUser\x12#.central.auth.v1.GetTenantUserInput\x1a&.central.auth.v1.GetTenantUserResponse\"N\xc2\xf3\x18\x13\n\x0ctenant-users\x12\x03\n\x01\x01\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02-\x12+/tenants/{tenant_id}/users/{tenant_user_id}\x12\xa9\x01\n\x0fListTenantUsers\x12-.central.auth.v1.ListTenantUsersInputOrCursor\x1a(.central.auth.v1.ListTenantUsersResponse\"=\xc2\xf3\x18\x13\n\x0ctenant-users\x12\x03\n\x01\x01\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02\x1c\x12\x1a/tenants/{tenant_id}/users\x12\xbb\x01\n\x12OffboardTenantUser\x12(.central.auth.v1.OffboardTenantUserInput\x1a+.central.auth.v1.OffboardTenantUserResponse\"N\xc2\xf3\x18\x13\n\x0ctenant-users\x12\x03\n\x01\x01\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02-*+/tenants/{tenant_id}/users/{tenant_user_id}\x12t\n\x13ProvisionTenantUser\x12).central.auth.v1.ProvisionTenantUserInput\x1a,.central.auth.v1.ProvisionTenantUserResponse\"\x04\xc8\xf3\x18\x05\x12k\n\x10\x44\x65leteTenantUser\x12&.central.auth.v1.DeleteTenantUserInput\x1a).central.auth.v1.DeleteTenantUserResponse\"\x04\xc8\xf3\x18\x05\x12\x62\n\x05GetMe\x12\x1b.central.auth.v1.GetMeInput\x1a\x1e.central.auth.v1.GetMeResponse\"\x1c\xc2\xf3\x18\t\n\x02me\x12\x03\n\x01\x01\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x02\x05\x12\x03/meb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"central/auth/v1/tenant_users.proto\x12\x0f\x63\x65ntral.auth.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1c\x63\x65ntral/api/v1/options.proto\x1a\x1a\x63\x65ntral/api/v1/rules.proto\x1a\x1c\x63\x65ntral/lists/v1/lists.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9a\x01\n\nTenantUser\x12\x16\n\x0etenant_user_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x0c\n\x04role\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xd4\x01\n\x11TenantUserPrivate\x12\x16\n\x0etenant_user_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x0c\n\x04role\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rlast_login_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xec\x01\n\x15\x43reateTenantUserInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12\x1b\n\x05\x65mail\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\x90\xfa\x18\x01\xc8\x01\x01\x12\"\n\x0c\x64isplay_name\x18\x03 \x01(\tB\x0c\xbaH\tr\x04\x98\xfa\x18\x01\xc8\x01\x01\x12%\n\x04role\x18\x04 \x01(\tB\x17\xbaH\x14r\x0fR\x05\x61\x64minR\x06member\xc8\x01\x01\x12\x1f\n\x08password\x18\x05 \x01(\tB\r\xbaH\nr\x05\x10\x08\x18\x80\x02\xc8\x01\x01J\x04\x08\x06\x10\x07J\x04\x08\x07\x10\x08R\x0etenant_user_idR\rpassword_hash\"L\n\x18\x43reateTenantUserResponse\x12\x30\n\x0btenant_user\x18\x01 \x01(\x0b\x32\x1b.central.auth.v1.TenantUser\"[\n\x12GetTenantUserInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12$\n\x0etenant_user_id\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\xe8\xf9\x18\x01\xc8\x01\x01\"I\n\x15GetTenantUserResponse\x12\x30\n\x0btenant_user\x18\x01 \x01(\x0b\x32\x1b.central.auth.v1.TenantUser\"v\n\x14ListTenantUsersInput\x12\x1e\n\x05limit\x18\x01 \x01(\rB\n\xbaH\x07*\x05\x18\xc8\x01(\x01H\x00\x88\x01\x01\x12\x34\n\x05order\x18\x02 \x01(\x0e\x32\x1b.central.lists.v1.ListOrderB\x08\xbaH\x05\x82\x01\x02\x10\x01\x42\x08\n\x06_limit\"\x9c\x01\n\x1cListTenantUsersInputOrCursor\x12\x36\n\x05input\x18\x01 \x01(\x0b\x32%.central.auth.v1.ListTenantUsersInputH\x00\x12\x1b\n\x06\x63ursor\x18\x02 \x01(\tB\t\xbaH\x06r\x04\xa8\xfa\x18\x01H\x00\x12\x1f\n\ttenant_id\x18\x03 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x42\x06\n\x04kind\"a\n\x17ListTenantUsersResponse\x12\x31\n\x0ctenant_users\x18\x01 \x03(\x0b\x32\x1b.central.auth.v1.TenantUser\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"\x0c\n\nGetMeInput\"H\n\rGetMeResponse\x12\x37\n\x0btenant_user\x18\x01 \x01(\x0b\x32\".central.auth.v1.TenantUserPrivate\"\xf9\x01\n\x18ProvisionTenantUserInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12$\n\x0etenant_user_id\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\xe8\xf9\x18\x01\xc8\x01\x01\x12\x1b\n\x05\x65mail\x18\x03 \x01(\tB\x0c\xbaH\tr\x04\x90\xfa\x18\x01\xc8\x01\x01\x12\"\n\x0c\x64isplay_name\x18\x04 \x01(\tB\x0c\xbaH\tr\x04\x98\xfa\x18\x01\xc8\x01\x01\x12%\n\x04role\x18\x05 \x01(\tB\x17\xbaH\x14r\x0fR\x05\x61\x64minR\x06member\xc8\x01\x01\x12.\n\rpassword_hash\x18\x06 \x01(\tB\x17\xbaH\x14r\x0f\x18\x80\x04:\n$argon2id$\xc8\x01\x01\"O\n\x1bProvisionTenantUserResponse\x12\x30\n\x0btenant_user\x18\x01 \x01(\x0b\x32\x1b.central.auth.v1.TenantUser\"^\n\x15\x44\x65leteTenantUserInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12$\n\x0etenant_user_id\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\xe8\xf9\x18\x01\xc8\x01\x01\"\x1a\n\x18\x44\x65leteTenantUserResponse\"`\n\x17OffboardTenantUserInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12$\n\x0etenant_user_id\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\xe8\xf9\x18\x01\xc8\x01\x01\"\x1c\n\x1aOffboardTenantUserResponse2\x9e\x08\n\x12TenantUsersService\x12\xa7\x01\n\x10\x43reateTenantUser\x12&.central.auth.v1.CreateTenantUserInput\x1a).central.auth.v1.CreateTenantUserResponse\"@\xc2\xf3\x18\x13\n\x0ctenant-users\x12\x03\n\x01\x01\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02\x1f\"\x1a/tenants/{tenant_id}/users:\x01*\x12\xac\x01\n\rGetTenantUser\x12#.central.auth.v1.GetTenantUserInput\x1a&.central.auth.v1.GetTenantUserResponse\"N\xc2\xf3\x18\x13\n\x0ctenant-users\x12\x03\n\x01\x01\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02-\x12+/tenants/{tenant_id}/users/{tenant_user_id}\x12\xa9\x01\n\x0fListTenantUsers\x12-.central.auth.v1.ListTenantUsersInputOrCursor\x1a(.central.auth.v1.ListTenantUsersResponse\"=\xc2\xf3\x18\x13\n\x0ctenant-users\x12\x03\n\x01\x01\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02\x1c\x12\x1a/tenants/{tenant_id}/users\x12\xbb\x01\n\x12OffboardTenantUser\x12(.central.auth.v1.OffboardTenantUserInput\x1a+.central.auth.v1.OffboardTenantUserResponse\"N\xc2\xf3\x18\x13\n\x0ctenant-users\x12\x03\n\x01\x01\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02-*+/tenants/{tenant_id}/users/{tenant_user_id}\x12t\n\x13ProvisionTenantUser\x12).central.auth.v1.ProvisionTenantUserInput\x1a,.central.auth.v1.ProvisionTenantUserResponse\"\x04\xc8\xf3\x18\x05\x12k\n\x10\x44\x65leteTenantUser\x12&.central.auth.v1.DeleteTenantUserInput\x1a).central.auth.v1.DeleteTenantUserResponse\"\x04\xc8\xf3\x18\x05\x12\x62\n\x05GetMe\x12\x1b.central.auth.v1.GetMeInput\x1a\x1e.central.auth.v1.GetMeResponse\"\x1c\xc2\xf3\x18\t\n\x02me\x12\x03\n\x01\x01\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x02\x05\x12\x03/meb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -46,7 +46,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATETENANTUSERINPUT'].fields_by_name['role']._loaded_options = None
   _globals['_CREATETENANTUSERINPUT'].fields_by_name['role']._serialized_options = b'\272H\024r\017R\005adminR\006member\310\001\001'
   _globals['_CREATETENANTUSERINPUT'].fields_by_name['password']._loaded_options = None
-  _globals['_CREATETENANTUSERINPUT'].fields_by_name['password']._serialized_options = b'\272H\010r\003\030\200\002\310\001\001'
+  _globals['_CREATETENANTUSERINPUT'].fields_by_name['password']._serialized_options = b'\272H\nr\005\020\010\030\200\002\310\001\001'
   _globals['_GETTENANTUSERINPUT'].fields_by_name['tenant_id']._loaded_options = None
   _globals['_GETTENANTUSERINPUT'].fields_by_name['tenant_id']._serialized_options = b'\272H\tr\004\340\371\030\001\310\001\001'
   _globals['_GETTENANTUSERINPUT'].fields_by_name['tenant_user_id']._loaded_options = None
@@ -98,35 +98,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TENANTUSERPRIVATE']._serialized_start=393
   _globals['_TENANTUSERPRIVATE']._serialized_end=605
   _globals['_CREATETENANTUSERINPUT']._serialized_start=608
-  _globals['_CREATETENANTUSERINPUT']._serialized_end=842
-  _globals['_CREATETENANTUSERRESPONSE']._serialized_start=844
-  _globals['_CREATETENANTUSERRESPONSE']._serialized_end=920
-  _globals['_GETTENANTUSERINPUT']._serialized_start=922
-  _globals['_GETTENANTUSERINPUT']._serialized_end=1013
-  _globals['_GETTENANTUSERRESPONSE']._serialized_start=1015
-  _globals['_GETTENANTUSERRESPONSE']._serialized_end=1088
-  _globals['_LISTTENANTUSERSINPUT']._serialized_start=1090
-  _globals['_LISTTENANTUSERSINPUT']._serialized_end=1208
-  _globals['_LISTTENANTUSERSINPUTORCURSOR']._serialized_start=1211
-  _globals['_LISTTENANTUSERSINPUTORCURSOR']._serialized_end=1367
-  _globals['_LISTTENANTUSERSRESPONSE']._serialized_start=1369
-  _globals['_LISTTENANTUSERSRESPONSE']._serialized_end=1466
-  _globals['_GETMEINPUT']._serialized_start=1468
-  _globals['_GETMEINPUT']._serialized_end=1480
-  _globals['_GETMERESPONSE']._serialized_start=1482
-  _globals['_GETMERESPONSE']._serialized_end=1554
-  _globals['_PROVISIONTENANTUSERINPUT']._serialized_start=1557
-  _globals['_PROVISIONTENANTUSERINPUT']._serialized_end=1806
-  _globals['_PROVISIONTENANTUSERRESPONSE']._serialized_start=1808
-  _globals['_PROVISIONTENANTUSERRESPONSE']._serialized_end=1887
-  _globals['_DELETETENANTUSERINPUT']._serialized_start=1889
-  _globals['_DELETETENANTUSERINPUT']._serialized_end=1983
-  _globals['_DELETETENANTUSERRESPONSE']._serialized_start=1985
-  _globals['_DELETETENANTUSERRESPONSE']._serialized_end=2011
-  _globals['_OFFBOARDTENANTUSERINPUT']._serialized_start=2013
-  _globals['_OFFBOARDTENANTUSERINPUT']._serialized_end=2109
-  _globals['_OFFBOARDTENANTUSERRESPONSE']._serialized_start=2111
-  _globals['_OFFBOARDTENANTUSERRESPONSE']._serialized_end=2139
-  _globals['_TENANTUSERSSERVICE']._serialized_start=2142
-  _globals['_TENANTUSERSSERVICE']._serialized_end=3196
+  _globals['_CREATETENANTUSERINPUT']._serialized_end=844
+  _globals['_CREATETENANTUSERRESPONSE']._serialized_start=846
+  _globals['_CREATETENANTUSERRESPONSE']._serialized_end=922
+  _globals['_GETTENANTUSERINPUT']._serialized_start=924
+  _globals['_GETTENANTUSERINPUT']._serialized_end=1015
+  _globals['_GETTENANTUSERRESPONSE']._serialized_start=1017
+  _globals['_GETTENANTUSERRESPONSE']._serialized_end=1090
+  _globals['_LISTTENANTUSERSINPUT']._serialized_start=1092
+  _globals['_LISTTENANTUSERSINPUT']._serialized_end=1210
+  _globals['_LISTTENANTUSERSINPUTORCURSOR']._serialized_start=1213
+  _globals['_LISTTENANTUSERSINPUTORCURSOR']._serialized_end=1369
+  _globals['_LISTTENANTUSERSRESPONSE']._serialized_start=1371
+  _globals['_LISTTENANTUSERSRESPONSE']._serialized_end=1468
+  _globals['_GETMEINPUT']._serialized_start=1470
+  _globals['_GETMEINPUT']._serialized_end=1482
+  _globals['_GETMERESPONSE']._serialized_start=1484
+  _globals['_GETMERESPONSE']._serialized_end=1556
+  _globals['_PROVISIONTENANTUSERINPUT']._serialized_start=1559
+  _globals['_PROVISIONTENANTUSERINPUT']._serialized_end=1808
+  _globals['_PROVISIONTENANTUSERRESPONSE']._serialized_start=1810
+  _globals['_PROVISIONTENANTUSERRESPONSE']._serialized_end=1889
+  _globals['_DELETETENANTUSERINPUT']._serialized_start=1891
+  _globals['_DELETETENANTUSERINPUT']._serialized_end=1985
+  _globals['_DELETETENANTUSERRESPONSE']._serialized_start=1987
+  _globals['_DELETETENANTUSERRESPONSE']._serialized_end=2013
+  _globals['_OFFBOARDTENANTUSERINPUT']._serialized_start=2015
+  _globals['_OFFBOARDTENANTUSERINPUT']._serialized_end=2111
+  _globals['_OFFBOARDTENANTUSERRESPONSE']._serialized_start=2113
+  _globals['_OFFBOARDTENANTUSERRESPONSE']._serialized_end=2141
+  _globals['_TENANTUSERSSERVICE']._serialized_start=2144
+  _globals['_TENANTUSERSSERVICE']._serialized_end=3198
 # @@protoc_insertion_point(module_scope)

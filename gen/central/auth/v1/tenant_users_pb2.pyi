@@ -114,7 +114,7 @@ class CreateTenantUserInput(_message.Message):
     role: _builtins.str
     """"admin" or "member" (common/roles.py)."""
     password: _builtins.str
-    """At least the tenant's password connector's minimum length."""
+    """At least the tenant's password connector's minimum length, which is never below 8."""
     def __init__(
         self,
         *,
