@@ -7,11 +7,14 @@ UV := .tools/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
+# The TypeScript client and the sign-in page the gateway serves at / (README, "From a browser").
+CLIENT := clients/typescript
 
 .PHONY: install generate lint test fuzz bench up breaking
 
 install: $(UV)
 	$(UV) sync --locked --all-groups --python $(PYTHON) --quiet
+	npm ci --prefix $(CLIENT) --no-audit --no-fund --silent && npm run --prefix $(CLIENT) --silent build
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -21,6 +24,8 @@ $(UV):
 # committed, and `make lint` fails when they drift from the protos.
 generate: install
 	$(BIN)/python -m tools.protogen
+	$(BIN)/central openapi --output $(CLIENT)/build/openapi.json
+	npm run --prefix $(CLIENT) --silent generate
 
 lint: install
 	$(BIN)/ruff check .
@@ -29,6 +34,9 @@ lint: install
 	$(BIN)/buf lint
 	$(BIN)/buf format --diff --exit-code
 	$(BIN)/python -m tools.protogen --check
+	$(BIN)/central openapi --output $(CLIENT)/build/openapi.json
+	npm run --prefix $(CLIENT) --silent check-generated
+	npm run --prefix $(CLIENT) --silent typecheck
 
 # Breaking-change check of the protos against main (run on a branch).
 breaking: install

@@ -28,6 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="run the Temporal worker of one task queue")
     worker.add_argument("--queue", required=True, choices=[str(p.queue) for p in processes.workers()])
     commands.add_parser("migrate", help="apply every service's pending migrations")
+    openapi = commands.add_parser("openapi", help="write the gateway's OpenAPI document (no server needed)")
+    openapi.add_argument("--output", metavar="PATH", help="a file to write (default: standard output)")
     health = commands.add_parser(
         "healthcheck", help="exit 0 when a process is ready (container health checks)"
     )
@@ -66,6 +68,10 @@ def _run(config: Config, args: argparse.Namespace) -> Coroutine[Any, Any, int]:
             return _serve(config, args.service)
         case "migrate":
             return _migrate(config)
+        case "openapi":
+            from cli.openapi import write_document
+
+            return write_document(config, args.output)
         case "worker":
             return _worker(config, args.queue)
         case "healthcheck":

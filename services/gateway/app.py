@@ -1,8 +1,8 @@
 """The gateway as an ASGI application: a stack of small wrappers around the rpc call.
 
 No framework: the route table, derived from the protos, is the router. A request meets, in
-order: the metrics, the error rendering, the OpenAPI document, the route match, the
-cross-origin check, the body, the principal, and the rpc call (see `GatewayApp.__init__`).
+order: the metrics, the error rendering, the OpenAPI document, the sign-in page, the route
+match, the cross-origin check, the body, the principal, and the rpc call (see `GatewayApp.__init__`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from services.gateway.rendering import RenderErrors
 from services.gateway.routes import RouteTable
 from services.gateway.security import RefuseCrossOrigin, SessionCookie
 from services.gateway.sessions import SessionValidator
+from services.gateway.static import ServeStatic, StaticFile
 
 
 class GatewayApp:
@@ -41,6 +42,7 @@ class GatewayApp:
         max_body_bytes: int,
         body_timeout: float,
         on_shutdown: Callable[[], Awaitable[None]] | None = None,
+        page: dict[bytes, StaticFile] | None = None,
     ) -> None:
         missing = {r.service.full_name for r in routes.routes} - set(backends)
         if missing:
@@ -52,6 +54,7 @@ class GatewayApp:
                 Measure,
                 partial(RenderErrors, cookie=cookie),
                 partial(ServeDocument, document=openapi_document),
+                partial(ServeStatic, files=page or {}),
                 partial(MatchRoute, routes=routes),
                 partial(RefuseCrossOrigin, allowed_origins=allowed_origins),
                 partial(ReadBody, max_bytes=max_body_bytes, timeout=body_timeout),

@@ -21,8 +21,8 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 Headers = list[tuple[bytes, bytes]]
 
+JSON = b"application/json"
 _BASE_HEADERS = [
-    (b"content-type", b"application/json"),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
@@ -68,10 +68,16 @@ class Exchange:
     def route(self) -> Route | None:
         return self.match.route if self.match is not None else None
 
-    async def respond(self, status: int, body: bytes, extra_headers: Headers | None = None) -> None:
-        """Answer JSON; a HEAD is answered as its GET, headers and all, without the body (RFC 9110)."""
+    async def respond(
+        self, status: int, body: bytes, extra_headers: Headers | None = None, content_type: bytes = JSON
+    ) -> None:
+        """Answer, JSON unless told; a HEAD is answered as its GET, headers and all, without the body."""
         self.status = status
-        headers = [*_BASE_HEADERS, (b"content-length", str(len(body)).encode())]
+        headers = [
+            (b"content-type", content_type),
+            *_BASE_HEADERS,
+            (b"content-length", str(len(body)).encode()),
+        ]
         if extra_headers:
             headers.extend(extra_headers)
         await self._send({"type": "http.response.start", "status": status, "headers": headers})

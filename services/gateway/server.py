@@ -22,7 +22,19 @@ from services.gateway.openapi import build_document
 from services.gateway.routes import RouteTable
 from services.gateway.security import SessionCookie
 from services.gateway.sessions import SessionValidator
-from services.gateway.upstreams import SESSIONS, upstream_services
+from services.gateway.static import load_page
+from services.gateway.upstreams import SESSIONS, routed_services, upstream_services
+
+
+def route_table() -> RouteTable:
+    """Every route the gateway serves: its own meta routes, then every routed service's."""
+    return RouteTable.from_services([meta.SERVICE, *routed_services()])
+
+
+def openapi_document(routes: RouteTable, cookie_name: str) -> bytes:
+    """The document `/openapi.json` serves and `central openapi` writes, byte for byte."""
+    document = build_document(routes, version("central"), cookie_name)
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
 
 
 def build_app(container: Container) -> GatewayApp:
@@ -30,8 +42,8 @@ def build_app(container: Container) -> GatewayApp:
     channels = {service.full_name: container.channel(str(address)) for service, address in upstreams}
     backends: dict[str, Backend] = {name: GrpcBackend(channel) for name, channel in channels.items()}
     backends[meta.SERVICE.full_name] = meta.MetaApi(channels).backend()
-    routes = RouteTable.from_services([meta.SERVICE, *(service for service, _ in upstreams)])
-    document = orjson.dumps(build_document(routes, version("central"), container.config.session_cookie_name))
+    routes = route_table()
+    document = openapi_document(routes, container.config.session_cookie_name)
     config = container.config
     return GatewayApp(
         routes,
@@ -48,6 +60,7 @@ def build_app(container: Container) -> GatewayApp:
         max_body_bytes=config.max_body_bytes,
         body_timeout=config.body_timeout_seconds,
         on_shutdown=container.close,
+        page=load_page(),
     )
 
 
