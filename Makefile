@@ -15,6 +15,8 @@ CLIENT := clients/typescript
 install: $(UV)
 	$(UV) sync --locked --all-groups --python $(PYTHON) --quiet
 	npm ci --prefix $(CLIENT) --no-audit --no-fund --silent && npm run --prefix $(CLIENT) --silent build
+	test -x /usr/bin/chromium || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || \
+		{ apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
 $(UV):
 	$(PYTHON) -m venv .tools

@@ -72,6 +72,7 @@ async function showAccount(): Promise<void> {
   for await (const session of central.iterate("/me/sessions")) {
     const item = document.createElement("li");
     item.dataset.sessionId = session.sessionId ?? "";
+    if (session.current) item.dataset.current = "true";
     const label = session.current ? "this browser" : (session.userAgent ?? "another device");
     item.textContent = `${label}, since ${session.createdAt ?? "?"} `;
     if (!session.current) {
