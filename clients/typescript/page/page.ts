@@ -1,6 +1,6 @@
 /** The sign-in and account page: a tenant by slug, its login options, password sign-in, the account. */
 
-import { CentralError, createCentralClient } from "../src/index.ts";
+import { CentralError, createCentralClient } from "../src/index.js";
 
 // The page is served by the gateway itself: same origin, so the session cookie goes along.
 const central = createCentralClient({ baseUrl: window.location.origin });

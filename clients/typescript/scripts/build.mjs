@@ -6,7 +6,8 @@ import { build } from "esbuild";
 const root = new URL("..", import.meta.url);
 const at = (path) => new URL(path, root).pathname;
 
-await rm(at("dist"), { recursive: true, force: true });
+// dist/types/ is tsc's (the declarations), written just before.
+await rm(at("dist/page"), { recursive: true, force: true });
 await build({
   entryPoints: [at("src/index.ts")],
   outfile: at("dist/index.js"),

@@ -3,8 +3,8 @@
 import createClient, { type Client, type MaybeOptionalInit } from "openapi-fetch";
 import type { HttpMethod, PathsWithMethod, RequiredKeysOf } from "openapi-typescript-helpers";
 
-import { CentralError } from "./errors.ts";
-import type { paths } from "./generated/paths.ts";
+import { CentralError } from "./errors.js";
+import type { paths } from "./generated/paths.js";
 
 export interface CentralClientOptions {
   /** The gateway's origin, such as `https://central.example.com` (no trailing slash). */

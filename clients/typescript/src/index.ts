@@ -1,5 +1,5 @@
-export { createCentralClient } from "./client.ts";
-export type { Answer, CentralClient, CentralClientOptions, Item, ListPath } from "./client.ts";
-export { CentralError } from "./errors.ts";
-export type { FieldViolation } from "./errors.ts";
-export type { components, paths } from "./generated/paths.ts";
+export { createCentralClient } from "./client.js";
+export type { Answer, CentralClient, CentralClientOptions, Item, ListPath } from "./client.js";
+export { CentralError } from "./errors.js";
+export type { FieldViolation } from "./errors.js";
+export type { components, paths } from "./generated/paths.js";
