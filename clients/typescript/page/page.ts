@@ -50,7 +50,16 @@ async function chooseTenant(slug: string): Promise<void> {
   list.replaceChildren(
     ...authConnectors.map((connector) => {
       const item = document.createElement("li");
-      item.textContent = `${connector.name ?? ""} (${connector.kind ?? ""})`;
+      item.dataset.kind = connector.kind ?? "";
+      if (connector.kind === "oidc" && connector.authConnectorId) {
+        // Single sign-on is a top-level navigation: the gateway redirects to the provider and back.
+        const link = document.createElement("a");
+        link.href = `/auth/oidc/${encodeURIComponent(connector.authConnectorId)}/start`;
+        link.textContent = `Sign in with ${connector.name ?? "single sign-on"}`;
+        item.append(link);
+      } else {
+        item.textContent = `${connector.name ?? ""} (${connector.kind ?? ""})`;
+      }
       return item;
     }),
   );
