@@ -21,40 +21,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/auth/oidc/callback": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description Anyone may call it, signed in or not. */
-        get: operations["FinishOidcLogin"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/auth/oidc/{authConnectorId}/start": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description Anyone may call it, signed in or not. */
-        get: operations["StartOidcLogin"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/auth/password-login": {
         parameters: {
             query?: never;
@@ -375,7 +341,6 @@ export interface components {
             authConnectorId?: string;
             name?: string;
             kind?: string;
-            startUrl?: string;
         };
         "central.auth.v1.CreateAuthConnectorInput": {
             /** @enum {string} */
@@ -410,7 +375,6 @@ export interface components {
         "central.auth.v1.EnableAuthConnectorResponse": {
             authConnector?: components["schemas"]["central.auth.v1.AuthConnector"];
         };
-        "central.auth.v1.FinishOidcLoginResponse": Record<string, never>;
         "central.auth.v1.GetAuthConnectorResponse": {
             authConnector?: components["schemas"]["central.auth.v1.AuthConnector"];
         };
@@ -442,23 +406,11 @@ export interface components {
             __type: "OidcConnectorConfig";
             issuer?: string;
             clientId?: string;
-            scopes?: string[];
-            allowedEmailDomains?: string[];
-            jitProvisioning?: boolean;
-            defaultRole?: string;
-            clientAuthMethod?: string;
         };
         "central.auth.v1.OidcConnectorConfigInput": {
             issuer: string;
             clientId: string;
             clientSecret: string;
-            scopes?: string[];
-            allowedEmailDomains?: string[];
-            jitProvisioning?: boolean;
-            /** @enum {string} */
-            defaultRole?: "" | "member" | "admin";
-            /** @enum {string} */
-            clientAuthMethod?: "" | "client_secret_basic" | "client_secret_post";
         };
         "central.auth.v1.PasswordConnectorConfig": {
             /** @constant */
@@ -487,7 +439,6 @@ export interface components {
             userAgent?: string;
             current?: boolean;
         };
-        "central.auth.v1.StartOidcLoginResponse": Record<string, never>;
         "central.auth.v1.TenantUser": {
             /** @constant */
             __type: "TenantUser";
@@ -579,116 +530,6 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["central.auth.v1.LogoutResponse"];
                 };
-            };
-            /** @description The request breaks a rule: the BadRequest detail names each field. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description A service this route needs is unavailable; try again later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    FinishOidcLogin: {
-        parameters: {
-            query?: {
-                code?: string;
-                state?: string;
-                error?: string;
-                errorDescription?: string;
-                iss?: string;
-                scope?: string;
-                sessionState?: string;
-                authuser?: string;
-                hd?: string;
-                prompt?: string;
-                preLoginToken?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Found: follow Location. */
-            302: {
-                headers: {
-                    /** @description Where the browser goes next. */
-                    Location?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The request breaks a rule: the BadRequest detail names each field. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description A service this route needs is unavailable; try again later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    StartOidcLogin: {
-        parameters: {
-            query?: {
-                returnTo?: string;
-            };
-            header?: never;
-            path: {
-                authConnectorId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Found: follow Location. */
-            302: {
-                headers: {
-                    /** @description Where the browser goes next. */
-                    Location?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
             /** @description The request breaks a rule: the BadRequest detail names each field. */
             400: {
