@@ -7,15 +7,21 @@ gets PERMISSION_DENIED and a user of another tenant NOT_FOUND, whatever they sen
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeAlias
 
 from google.protobuf.descriptor import FieldDescriptor, MethodDescriptor
 from google.protobuf.message import Message
 
 from central.api.v1 import options_pb2
-from common.authz import require_admin, require_system, require_tenant, require_tenant_user
-from common.errors import FieldViolation, NotFoundError, ValidationError
+from common.errors import (
+    FieldViolation,
+    NotFoundError,
+    PermissionDeniedError,
+    UnauthenticatedError,
+    ValidationError,
+)
+from common.principal import Principal, PrincipalKind, current_principal
 
 Access: TypeAlias = options_pb2.Access.ValueType
 _TENANT_FIELD = "tenant_id"
@@ -53,3 +59,40 @@ def enforce(access: Access, request: Message, violations: Sequence[FieldViolatio
 def _tenant_not_found() -> NotFoundError:
     # What the tenants service answers for a tenant that does not exist: another's looks the same.
     return NotFoundError("tenant not found", reason="TENANT_NOT_FOUND", domain="tenants.central")
+
+
+def require_signed_in() -> Principal:
+    principal = current_principal()
+    if principal.kind is PrincipalKind.ANONYMOUS:
+        raise UnauthenticatedError("sign in first", reason="SIGN_IN_REQUIRED")
+    return principal
+
+
+def require_tenant_user() -> Principal:
+    """A signed-in tenant user (not the system): what has an owner, like /me, needs one."""
+    principal = require_signed_in()
+    if principal.kind is not PrincipalKind.USER:
+        raise UnauthenticatedError("only a signed-in tenant user has this", reason="TENANT_USER_ONLY")
+    return principal
+
+
+def require_system() -> Principal:
+    principal = current_principal()
+    if principal.kind is not PrincipalKind.SYSTEM:
+        raise PermissionDeniedError("only Central's own processes may do this", reason="SYSTEM_ONLY")
+    return principal
+
+
+def require_tenant(tenant_id: str, not_found: Callable[[], NotFoundError]) -> Principal:
+    """The caller acts inside `tenant_id`, or sees NOT_FOUND as if it did not exist."""
+    principal = require_signed_in()
+    if principal.kind is PrincipalKind.USER and principal.tenant_id != tenant_id:
+        raise not_found()
+    return principal
+
+
+def require_admin(tenant_id: str, not_found: Callable[[], NotFoundError]) -> Principal:
+    principal = require_tenant(tenant_id, not_found)
+    if principal.kind is PrincipalKind.USER and not principal.is_admin:
+        raise PermissionDeniedError("only an admin of the tenant may do this", reason="ADMIN_ONLY")
+    return principal
