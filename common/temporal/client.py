@@ -8,14 +8,17 @@ from common.config import Config
 from common.telemetry import Telemetry
 from common.temporal.dispatcher import TemporalDispatcher
 from common.temporal.errors import temporal_unavailable
+from common.temporal.signatures import InputSignatures, InputSignaturesInterceptor
 
 
 async def connect(config: Config, telemetry: Telemetry | None = None) -> Client:
-    # Client interceptors apply to workers built from the client as well.
+    # Client interceptors apply to workers built from the client as well: the worker verifies
+    # the signatures this client makes.
+    signatures = InputSignaturesInterceptor(InputSignatures.load(config))
     return await Client.connect(
         str(config.temporal_addr),
         namespace=config.temporal_namespace,
-        interceptors=telemetry.temporal_interceptors() if telemetry else [],
+        interceptors=[signatures, *(telemetry.temporal_interceptors() if telemetry else [])],
     )
 
 
