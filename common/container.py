@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import grpc
@@ -24,6 +25,7 @@ class Container:
     telemetry: Telemetry
     _pools: Pools | None = None
     _channels: dict[str, grpc.aio.Channel] = field(default_factory=dict)
+    _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @classmethod
     def create(cls, config: Config, process: str = "cli") -> Container:
@@ -64,7 +66,14 @@ class Container:
             )
         return self._channels[key]
 
+    def on_close(self, closer: Callable[[], Awaitable[None]]) -> None:
+        """Run `closer` when the container closes, before its channels and pools."""
+        self._closers.append(closer)
+
     async def close(self) -> None:
+        for closer in reversed(self._closers):
+            await closer()
+        self._closers.clear()
         for channel in self._channels.values():
             await channel.close()
         self._channels.clear()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from types import SimpleNamespace
 from typing import Any, TypeVar, cast
 
@@ -41,6 +41,7 @@ _CLEANUP_MARGIN = 0.05
 # SQLSTATEs of a server that refuses connections or is going away: the database is down.
 _UNREACHABLE_STATES = {"53300", "57P01", "57P02", "57P03"}
 Handler = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
+StreamHandler = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], AsyncIterator[Any]]
 
 
 async def _abort(context: grpc.aio.ServicerContext[Any, Any], error: DomainError) -> None:
@@ -101,6 +102,42 @@ def _guarded(method: str, handler: Handler, signer: PrincipalSigner, level: acce
     return guarded
 
 
+def _guarded_stream(
+    method: str, handler: StreamHandler, signer: PrincipalSigner, level: access.Access
+) -> StreamHandler:
+    """A server-streaming rpc: the same checks before the first message; no deadline of its own,
+    since a stream lasts as long as its caller holds it open."""
+
+    async def guarded(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
+        started = time.perf_counter()
+        code = grpc.StatusCode.OK
+        try:
+            set_current_principal(signer.verify(_principal_token(context)))
+            violations = input_rules.violations(request)
+            access.enforce(level, request, violations)
+            if violations:
+                raise ValidationError(violations)
+            async for message in handler(request, context):
+                yield message
+        except DomainError as error:
+            code = error.code
+            await _abort(context, error)
+        except asyncio.CancelledError:
+            code = grpc.StatusCode.CANCELLED
+            raise
+        except grpc.aio.AbortError:
+            code = context.code()
+            raise
+        except Exception:
+            code = grpc.StatusCode.UNAVAILABLE
+            logger.warning("%s: stream ended", method, exc_info=True)
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "stream ended")
+        finally:
+            _record(method, code, started)
+
+    return guarded
+
+
 async def _database_failed(
     method: str, error: psycopg.Error, context: grpc.aio.ServicerContext[Any, Any]
 ) -> None:
@@ -145,13 +182,14 @@ class Guard:
         self.signer = signer
 
     def __call__(self, servicer: ServicerT, service: ServiceDescriptor) -> ServicerT:
-        methods: dict[str, Handler] = {}
+        methods: dict[str, Handler | StreamHandler] = {}
         for method in service.methods:
-            if method.client_streaming or method.server_streaming:
-                raise NotImplementedError(f"{method.full_name}: streaming rpcs need a guard of their own")
+            if method.client_streaming:
+                raise NotImplementedError(f"{method.full_name}: client-streaming rpcs have no guard yet")
             path = f"/{service.full_name}/{method.name}"
             level = access.declared_access(method)
             input_rules.prepare(method.input_type)
-            methods[method.name] = _guarded(path, getattr(servicer, method.name), self.signer, level)
+            wrap = _guarded_stream if method.server_streaming else _guarded
+            methods[method.name] = wrap(path, getattr(servicer, method.name), self.signer, level)
         # The generated add_*_to_server reads the handlers as attributes, once.
         return cast(ServicerT, SimpleNamespace(**methods))

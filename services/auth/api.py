@@ -6,6 +6,7 @@ the handler runs; what is left here depends on the resource (a session is its ca
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
@@ -18,6 +19,7 @@ from central.auth.v1 import tenant_users_pb2 as users_pb
 from central.auth.v1 import tenant_users_pb2_grpc as users_grpc
 from common.principal import current_principal
 from services.auth.auth_connectors import AuthConnectorService
+from services.auth.session_changes import SessionChangeHub
 from services.auth.sessions import SessionService
 from services.auth.tenant_users import TenantUserService
 
@@ -121,8 +123,9 @@ class AuthConnectorsApi(connectors_grpc.AuthConnectorsServiceServicer):
 
 
 class SessionsApi(sessions_grpc.SessionsServiceServicer):
-    def __init__(self, sessions: SessionService) -> None:
+    def __init__(self, sessions: SessionService, changes: SessionChangeHub) -> None:
         self.sessions = sessions
+        self.changes = changes
 
     async def PasswordLogin(  # noqa: N802
         self, request: sessions_pb.PasswordLoginInput, context: Context
@@ -164,3 +167,15 @@ class SessionsApi(sessions_grpc.SessionsServiceServicer):
     ) -> sessions_pb.ValidateSessionResponse:
         session = await self.sessions.validate(request.session_token)
         return sessions_pb.ValidateSessionResponse(session=session)
+
+    async def WatchSessionChanges(  # noqa: N802 - an async generator
+        self, request: sessions_pb.WatchSessionChangesInput, context: Context
+    ) -> AsyncIterator[sessions_pb.SessionChange]:
+        async for change in self.changes.watch():
+            yield change
+
+    async def ReportSessionUse(  # noqa: N802
+        self, request: sessions_pb.ReportSessionUseInput, context: Context
+    ) -> sessions_pb.ReportSessionUseResponse:
+        await self.sessions.report_use(list(request.uses))
+        return sessions_pb.ReportSessionUseResponse()

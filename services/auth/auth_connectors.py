@@ -18,6 +18,7 @@ from common.logs import get_logger
 from services.auth import errors, rules
 from services.auth.db import AUTH_CONNECTOR_COLUMNS, AuthConnectorRow
 from services.auth.ids import AuthConnectorIds
+from services.auth.session_changes import announce
 from services.tenants.ids import TenantIds
 
 T = TypeVar("T")
@@ -135,6 +136,7 @@ class AuthConnectorService:
         """Disable a connector, unless it is the last enabled one of its tenant."""
         async with self.db.transaction() as tx:
             await self._lock_keeping_a_way_in(tenant_id, auth_connector_id, tx)
+            await announce(tx, "tenant_id", tenant_id)
             return await self.set_enabled(tenant_id, auth_connector_id, enabled=False, executor=tx)
 
     async def tx_delete_auth_connector(self, tenant_id: str, auth_connector_id: str) -> None:
@@ -145,6 +147,7 @@ class AuthConnectorService:
                 "DELETE FROM auth.auth_connectors WHERE tenant_id = %s AND auth_connector_id = %s",
                 (TenantIds.to_uuid(tenant_id), AuthConnectorIds.to_uuid(auth_connector_id)),
             )
+            await announce(tx, "tenant_id", tenant_id)
 
     async def _lock_keeping_a_way_in(self, tenant_id: str, auth_connector_id: str, tx: Transaction) -> None:
         """Lock the tenant's connectors; refuse to take `auth_connector_id` away if nobody could log in then.

@@ -24,6 +24,7 @@ from common.temporal.client import LazyDispatcher
 from services.auth.api import AuthConnectorsApi, SessionsApi, TenantUsersApi
 from services.auth.auth_connectors import AuthConnectorService
 from services.auth.passwords import Passwords
+from services.auth.session_changes import SessionChangeHub
 from services.auth.sessions import SessionPolicy, SessionService
 from services.auth.signup import SignupApi
 from services.auth.tenant_users import TenantUserService
@@ -64,6 +65,10 @@ async def registrar(
         max_failures_per_address=config.login_max_failures_per_address,
     )
 
+    changes = SessionChangeHub(container.database_url())
+    changes.start()
+    container.on_close(changes.close)
+
     # Connected on first use: the auth service starts, and serves logins, without Temporal.
     signup = SignupApi(LazyDispatcher(config, container.telemetry), passwords, users, sessions)
 
@@ -75,7 +80,7 @@ async def registrar(
             guard(AuthConnectorsApi(connectors), AUTH_CONNECTORS), server
         )
         sessions_pb2_grpc.add_SessionsServiceServicer_to_server(
-            guard(SessionsApi(sessions), SESSIONS), server
+            guard(SessionsApi(sessions, changes), SESSIONS), server
         )
         signup_pb2_grpc.add_SignupServiceServicer_to_server(guard(signup, SIGNUP), server)
         return [TENANT_USERS.full_name, AUTH_CONNECTORS.full_name, SESSIONS.full_name, SIGNUP.full_name]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from psycopg import sql
@@ -27,6 +27,7 @@ from services.auth.auth_connectors import AuthConnectorService
 from services.auth.db import SESSION_COLUMNS, TENANT_USER_COLUMNS, SessionRow, TenantUserRow
 from services.auth.ids import SessionIds, TenantUserIds
 from services.auth.passwords import Passwords
+from services.auth.session_changes import announce
 from services.auth.tenant_users import TenantUserService
 from services.auth.throttle import Limit, LoginThrottle
 from services.tenants.ids import TenantIds
@@ -59,6 +60,7 @@ class _ValidSession:
     tenant_user_id: UUID
     role: str
     last_seen_at: datetime
+    expires_at: datetime
 
 
 def hash_token(token: str) -> bytes:
@@ -175,7 +177,7 @@ class SessionService:
         now = self.clock.now()
         executor = executor or self.db
         session = await executor.fetch_one(
-            "SELECT s.session_id, s.tenant_id, s.tenant_user_id, u.role, s.last_seen_at"
+            "SELECT s.session_id, s.tenant_id, s.tenant_user_id, u.role, s.last_seen_at, s.expires_at"
             " FROM auth.sessions s JOIN auth.tenant_users u USING (tenant_user_id)"
             " WHERE s.token_hash = %s AND s.revoked_at IS NULL AND s.expires_at > %s AND s.last_seen_at > %s",
             (hash_token(token), now, now - self.policy.idle_timeout),
@@ -187,11 +189,30 @@ class SessionService:
             await executor.execute(
                 "UPDATE auth.sessions SET last_seen_at = %s WHERE session_id = %s", (now, session.session_id)
             )
-        return pb.SessionHolder(
+        holder = pb.SessionHolder(
             session_id=SessionIds.to_rich_id(session.session_id),
             tenant_id=TenantIds.to_rich_id(session.tenant_id),
             tenant_user_id=TenantUserIds.to_rich_id(session.tenant_user_id),
             role=session.role,
+            idle_timeout_seconds=int(self.policy.idle_timeout.total_seconds()),
+        )
+        holder.expires_at.FromDatetime(session.expires_at)
+        return holder
+
+    async def report_use(self, uses: list[pb.SessionUse]) -> None:
+        """When the gateways last saw each session used; never later than now, never moved back."""
+        if not uses:
+            return
+        now = self.clock.now()
+        await self.db.execute(
+            "UPDATE auth.sessions s SET last_seen_at = GREATEST(s.last_seen_at, LEAST(u.used_at, %s))"
+            " FROM unnest(%s::uuid[], %s::timestamptz[]) AS u(session_id, used_at)"
+            " WHERE s.session_id = u.session_id AND s.revoked_at IS NULL",
+            (
+                now,
+                [SessionIds.to_uuid(use.session_id, field="session_id") for use in uses],
+                [use.last_used_at.ToDatetime(UTC) for use in uses],
+            ),
         )
 
     async def list_my_sessions(
@@ -218,20 +239,20 @@ class SessionService:
         sessions, next_cursor = self.cursors.page_end(page, sessions, lambda s: s.session_id)
         return pb.ListMySessionsResponse(sessions=sessions, next_cursor=next_cursor)
 
-    async def revoke_my_session(
-        self, principal: Principal, session_id: str, executor: Executor | None = None
-    ) -> None:
-        revoked = await (executor or self.db).execute(
-            "UPDATE auth.sessions SET revoked_at = %s"
-            " WHERE session_id = %s AND tenant_user_id = %s AND revoked_at IS NULL",
-            (
-                self.clock.now(),
-                SessionIds.to_uuid(session_id, field="session_id"),
-                TenantUserIds.to_uuid(principal.tenant_user_id),
-            ),
-        )
-        if not revoked:
-            raise errors.session_not_found()
+    async def revoke_my_session(self, principal: Principal, session_id: str) -> None:
+        async with self.db.transaction() as tx:
+            revoked = await tx.execute(
+                "UPDATE auth.sessions SET revoked_at = %s"
+                " WHERE session_id = %s AND tenant_user_id = %s AND revoked_at IS NULL",
+                (
+                    self.clock.now(),
+                    SessionIds.to_uuid(session_id, field="session_id"),
+                    TenantUserIds.to_uuid(principal.tenant_user_id),
+                ),
+            )
+            if not revoked:
+                raise errors.session_not_found()
+            await announce(tx, "session_id", session_id)
 
     async def delete_ended(
         self, ended_seconds_ago: int, batch_size: int, executor: Executor | None = None
@@ -249,12 +270,14 @@ class SessionService:
     async def delete_expired_login_throttles(self, batch_size: int) -> int:
         return await self.throttle.delete_expired(batch_size)
 
-    async def logout(self, principal: Principal, executor: Executor | None = None) -> None:
+    async def logout(self, principal: Principal) -> None:
         if principal.kind is PrincipalKind.USER and principal.session_id:
-            await (executor or self.db).execute(
-                "UPDATE auth.sessions SET revoked_at = %s WHERE session_id = %s AND revoked_at IS NULL",
-                (self.clock.now(), SessionIds.to_uuid(principal.session_id)),
-            )
+            async with self.db.transaction() as tx:
+                await tx.execute(
+                    "UPDATE auth.sessions SET revoked_at = %s WHERE session_id = %s AND revoked_at IS NULL",
+                    (self.clock.now(), SessionIds.to_uuid(principal.session_id)),
+                )
+                await announce(tx, "session_id", principal.session_id)
 
     def _to_session_private(self, row: SessionRow, principal: Principal) -> pb.SessionPrivate:
         session_id = SessionIds.to_rich_id(row.session_id)

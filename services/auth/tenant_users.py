@@ -23,6 +23,7 @@ from services.auth.auth_connectors import AuthConnectorService, min_password_len
 from services.auth.db import TENANT_USER_COLUMNS, TenantUserRow
 from services.auth.ids import TenantUserIds
 from services.auth.passwords import Passwords
+from services.auth.session_changes import announce
 from services.auth.tenants_directory import TenantsDirectory
 from services.tenants.ids import TenantIds
 
@@ -181,13 +182,18 @@ class TenantUserService:
     async def delete_tenant_user(
         self, tenant_id: str, tenant_user_id: str, executor: Executor | None = None
     ) -> None:
-        """Remove a user; their sessions go with them (ON DELETE CASCADE)."""
-        deleted = await (executor or self.db).execute(
+        """Remove a user; their sessions go with them (ON DELETE CASCADE), announced in one transaction."""
+        if executor is None:
+            async with self.db.transaction() as tx:
+                await self.delete_tenant_user(tenant_id, tenant_user_id, tx)
+            return
+        deleted = await executor.execute(
             "DELETE FROM auth.tenant_users WHERE tenant_id = %s AND tenant_user_id = %s",
             (TenantIds.to_uuid(tenant_id), TenantUserIds.to_uuid(tenant_user_id, field="tenant_user_id")),
         )
         if not deleted:
             raise errors.tenant_user_not_found()
+        await announce(executor, "tenant_user_id", tenant_user_id)
         self.logger.info("deleted tenant user %s", tenant_user_id)
 
     async def list_tenant_users(

@@ -41,6 +41,7 @@ class GatewayApp:
         rpc_timeout: float,
         max_body_bytes: int,
         body_timeout: float,
+        on_startup: Callable[[], None] | None = None,
         on_shutdown: Callable[[], Awaitable[None]] | None = None,
         page: dict[bytes, StaticFile] | None = None,
     ) -> None:
@@ -48,6 +49,8 @@ class GatewayApp:
         if missing:
             raise ValueError(f"no backend for {', '.join(sorted(missing))}")
         self.routes = routes
+        self.sessions = sessions
+        self.on_startup = on_startup
         self.on_shutdown = on_shutdown
         self.handle = build_stack(
             [
@@ -60,7 +63,14 @@ class GatewayApp:
                 partial(ReadBody, max_bytes=max_body_bytes, timeout=body_timeout),
                 partial(ResolvePrincipal, cookie=cookie, sessions=sessions),
             ],
-            CallRpc(backends, signer=signer, cookie=cookie, cursors=cursors, rpc_timeout=rpc_timeout),
+            CallRpc(
+                backends,
+                signer=signer,
+                cookie=cookie,
+                cursors=cursors,
+                rpc_timeout=rpc_timeout,
+                after_call=sessions.after_call,
+            ),
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -73,6 +83,8 @@ class GatewayApp:
         while True:
             event = await receive()
             if event["type"] == "lifespan.startup":
+                if self.on_startup is not None:
+                    self.on_startup()
                 await send({"type": "lifespan.startup.complete"})
             elif event["type"] == "lifespan.shutdown":
                 if self.on_shutdown is not None:

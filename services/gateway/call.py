@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import parse_qsl
 
 import grpc
@@ -9,7 +10,7 @@ from google.protobuf.message import Message
 
 from common.grpc.channels import principal_metadata
 from common.lists import Cursors
-from common.principal import PrincipalSigner
+from common.principal import Principal, PrincipalSigner
 from services.gateway.backends import Backend
 from services.gateway.errors import HttpError
 from services.gateway.exchange import Exchange, Headers, Scope
@@ -27,8 +28,10 @@ class CallRpc:
         cookie: SessionCookie,
         cursors: Cursors,
         rpc_timeout: float,
+        after_call: Callable[[Route, Principal], None] = lambda route, principal: None,
     ) -> None:
         self.backends = backends
+        self.after_call = after_call
         self.signer = signer
         self.cookie = cookie
         self.cursors = cursors
@@ -46,6 +49,7 @@ class CallRpc:
         response = await self.backends[route.service.full_name].call(
             route, request, self.rpc_timeout, principal_metadata(self.signer, principal)
         )
+        self.after_call(route, principal)
         body = encode_output(response, route.gateway_only_fields)
         await exchange.respond(200, body, self._headers(route, response))
 

@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 import uvicorn
 
+from common.clock import Clock, SystemClock
 from common.container import Container
 from common.logs import get_logger
 from common.signals import stop_signals_to
@@ -21,7 +22,7 @@ from services.gateway.backends import Backend, GrpcBackend
 from services.gateway.openapi import build_document
 from services.gateway.routes import RouteTable
 from services.gateway.security import SessionCookie
-from services.gateway.sessions import SessionValidator
+from services.gateway.session_keeping import SessionKeeping
 from services.gateway.static import load_page
 from services.gateway.upstreams import SESSIONS, routed_services, upstream_services
 
@@ -37,7 +38,7 @@ def openapi_document(routes: RouteTable, cookie_name: str) -> bytes:
     return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
 
 
-def build_app(container: Container) -> GatewayApp:
+def build_app(container: Container, clock: Clock | None = None) -> GatewayApp:
     upstreams = upstream_services(container.config)
     channels = {service.full_name: container.channel(str(address)) for service, address in upstreams}
     backends: dict[str, Backend] = {name: GrpcBackend(channel) for name, channel in channels.items()}
@@ -45,21 +46,28 @@ def build_app(container: Container) -> GatewayApp:
     routes = route_table()
     document = openapi_document(routes, container.config.session_cookie_name)
     config = container.config
+    sessions = SessionKeeping.build(
+        channels[SESSIONS.full_name], container.signer, clock or SystemClock(), config.rpc_timeout_seconds
+    )
+
+    async def shut_down() -> None:
+        await sessions.close()
+        await container.close()
+
     return GatewayApp(
         routes,
         backends,
         document,
         signer=container.signer,
-        sessions=SessionValidator(
-            channels[SESSIONS.full_name], container.signer, deadline_seconds=config.rpc_timeout_seconds
-        ),
+        sessions=sessions.validator,
         cookie=SessionCookie(config),
         allowed_origins=config.allowed_origins,
         cursors=container.cursors,
         rpc_timeout=config.rpc_timeout_seconds,
         max_body_bytes=config.max_body_bytes,
         body_timeout=config.body_timeout_seconds,
-        on_shutdown=container.close,
+        on_startup=sessions.start,
+        on_shutdown=shut_down,
         page=load_page(),
     )
 

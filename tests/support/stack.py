@@ -26,6 +26,7 @@ from psycopg import sql
 from temporalio.client import Client
 
 from cli.migrate import migrate_all
+from common.clock import Clock
 from common.config import Config, HostPort
 from common.container import Container
 from common.db.embedded import embedded_database_url
@@ -36,6 +37,7 @@ from common.temporal.client import connect
 from common.temporal.queues import TaskQueue
 from common.temporal_dev import start_dev_server
 from services.auth.server import registrar as auth_registrar
+from services.gateway.app import GatewayApp
 from services.gateway.server import build_app, uvicorn_config
 from services.tenants.server import registrar as tenants_registrar
 from tests.support.replica import Replica
@@ -72,10 +74,18 @@ class Stack:
 
 
 @asynccontextmanager
-async def running_gateway(container: Container) -> AsyncIterator[str]:
+async def running_gateway(container: Container, clock: Clock | None = None) -> AsyncIterator[str]:
     """A gateway on a free loopback port; yields its base URL."""
-    config = uvicorn_config(build_app(container), "127.0.0.1", 0, container.config.trusted_proxies)
-    server = uvicorn.Server(config)
+    async with serving(build_app(container, clock), container.config.trusted_proxies) as url:
+        yield url
+
+
+@asynccontextmanager
+async def serving(
+    app: GatewayApp, trusted_proxies: tuple[str, ...] = (), port: int = 0
+) -> AsyncIterator[str]:
+    """`app` on uvicorn on loopback, on `port` or a free one; yields its base URL."""
+    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port, trusted_proxies))
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
@@ -168,7 +178,7 @@ async def stack(
     worker_container = Container.create(config)
     async with (
         await start_worker(worker_container, temporal, TaskQueue.CORE),
-        running_gateway(Container.create(config)) as gateway_url,
+        running_gateway(Container.create(config), clock) as gateway_url,
         httpx.AsyncClient(base_url=gateway_url) as http,
     ):
         yield Stack(

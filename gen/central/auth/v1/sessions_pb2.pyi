@@ -71,10 +71,18 @@ class SessionHolder(_message.Message):
     TENANT_ID_FIELD_NUMBER: _builtins.int
     TENANT_USER_ID_FIELD_NUMBER: _builtins.int
     ROLE_FIELD_NUMBER: _builtins.int
+    EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    IDLE_TIMEOUT_SECONDS_FIELD_NUMBER: _builtins.int
     session_id: _builtins.str
     tenant_id: _builtins.str
     tenant_user_id: _builtins.str
     role: _builtins.str
+    idle_timeout_seconds: _builtins.int
+    """The session ends after this long unused."""
+    @_builtins.property
+    def expires_at(self) -> _timestamp_pb2.Timestamp:
+        """The session ends then, used or not."""
+
     def __init__(
         self,
         *,
@@ -82,10 +90,12 @@ class SessionHolder(_message.Message):
         tenant_id: _builtins.str = ...,
         tenant_user_id: _builtins.str = ...,
         role: _builtins.str = ...,
+        expires_at: _timestamp_pb2.Timestamp | None = ...,
+        idle_timeout_seconds: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["role", b"role", "session_id", b"session_id", "tenant_id", b"tenant_id", "tenant_user_id", b"tenant_user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at", "idle_timeout_seconds", b"idle_timeout_seconds", "role", b"role", "session_id", b"session_id", "tenant_id", b"tenant_id", "tenant_user_id", b"tenant_user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -405,3 +415,109 @@ class DeleteExpiredLoginThrottlesResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DeleteExpiredLoginThrottlesResponse: _TypeAlias = DeleteExpiredLoginThrottlesResponse  # noqa: Y015
+
+@_typing.final
+class WatchSessionChangesInput(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WatchSessionChangesInput: _TypeAlias = WatchSessionChangesInput  # noqa: Y015
+
+@_typing.final
+class SessionChange(_message.Message):
+    """What changed; a cached session it names (or whose user or tenant it names) must be dropped."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CAUGHT_UP_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    TENANT_USER_ID_FIELD_NUMBER: _builtins.int
+    TENANT_ID_FIELD_NUMBER: _builtins.int
+    caught_up: _builtins.bool
+    """Sent once, first: every change from now on follows on this stream."""
+    session_id: _builtins.str
+    tenant_user_id: _builtins.str
+    tenant_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        caught_up: _builtins.bool = ...,
+        session_id: _builtins.str = ...,
+        tenant_user_id: _builtins.str = ...,
+        tenant_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["caught_up", b"caught_up", "change", b"change", "session_id", b"session_id", "tenant_id", b"tenant_id", "tenant_user_id", b"tenant_user_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["caught_up", b"caught_up", "change", b"change", "session_id", b"session_id", "tenant_id", b"tenant_id", "tenant_user_id", b"tenant_user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_change: _TypeAlias = _typing.Literal["caught_up", "session_id", "tenant_user_id", "tenant_id"]  # noqa: Y015
+    _WhichOneofArgType_change: _TypeAlias = _typing.Literal["change", b"change"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_change) -> _WhichOneofReturnType_change | None: ...
+
+Global___SessionChange: _TypeAlias = SessionChange  # noqa: Y015
+
+@_typing.final
+class SessionUse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    LAST_USED_AT_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    @_builtins.property
+    def last_used_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.str = ...,
+        last_used_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["last_used_at", b"last_used_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["last_used_at", b"last_used_at", "session_id", b"session_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SessionUse: _TypeAlias = SessionUse  # noqa: Y015
+
+@_typing.final
+class ReportSessionUseInput(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def uses(self) -> _containers.RepeatedCompositeFieldContainer[Global___SessionUse]: ...
+    def __init__(
+        self,
+        *,
+        uses: _abc.Iterable[Global___SessionUse] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["uses", b"uses"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportSessionUseInput: _TypeAlias = ReportSessionUseInput  # noqa: Y015
+
+@_typing.final
+class ReportSessionUseResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportSessionUseResponse: _TypeAlias = ReportSessionUseResponse  # noqa: Y015

@@ -60,6 +60,16 @@ class SessionsServiceStub:
                 request_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.ValidateSessionInput.SerializeToString,
                 response_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.ValidateSessionResponse.FromString,
                 _registered_method=True)
+        self.WatchSessionChanges = channel.unary_stream(
+                '/central.auth.v1.SessionsService/WatchSessionChanges',
+                request_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.WatchSessionChangesInput.SerializeToString,
+                response_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.SessionChange.FromString,
+                _registered_method=True)
+        self.ReportSessionUse = channel.unary_unary(
+                '/central.auth.v1.SessionsService/ReportSessionUse',
+                request_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.ReportSessionUseInput.SerializeToString,
+                response_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.ReportSessionUseResponse.FromString,
+                _registered_method=True)
         self.DeleteEndedSessions = channel.unary_unary(
                 '/central.auth.v1.SessionsService/DeleteEndedSessions',
                 request_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.DeleteEndedSessionsInput.SerializeToString,
@@ -109,10 +119,23 @@ class SessionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def DeleteEndedSessions(self, request, context):
-        """The system only: ends every session of a user (offboarding).
+    def WatchSessionChanges(self, request, context):
+        """The system only (the gateway): every change that can end or alter a session, as it commits.
+        The first message is `caught_up`: from then on, none is missed while the stream stays open.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
 
-        The system only: deletes, in one batch, sessions that ended more than a while ago.
+    def ReportSessionUse(self, request, context):
+        """The system only (the gateway): when sessions were last used, reported in batches.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteEndedSessions(self, request, context):
+        """The system only: deletes, in one batch, sessions that ended more than a while ago.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -154,6 +177,16 @@ def add_SessionsServiceServicer_to_server(servicer, server):
                     servicer.ValidateSession,
                     request_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.ValidateSessionInput.FromString,
                     response_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.ValidateSessionResponse.SerializeToString,
+            ),
+            'WatchSessionChanges': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchSessionChanges,
+                    request_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.WatchSessionChangesInput.FromString,
+                    response_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.SessionChange.SerializeToString,
+            ),
+            'ReportSessionUse': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportSessionUse,
+                    request_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.ReportSessionUseInput.FromString,
+                    response_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.ReportSessionUseResponse.SerializeToString,
             ),
             'DeleteEndedSessions': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteEndedSessions,
@@ -302,6 +335,60 @@ class SessionsService:
             '/central.auth.v1.SessionsService/ValidateSession',
             central_dot_auth_dot_v1_dot_sessions__pb2.ValidateSessionInput.SerializeToString,
             central_dot_auth_dot_v1_dot_sessions__pb2.ValidateSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchSessionChanges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/central.auth.v1.SessionsService/WatchSessionChanges',
+            central_dot_auth_dot_v1_dot_sessions__pb2.WatchSessionChangesInput.SerializeToString,
+            central_dot_auth_dot_v1_dot_sessions__pb2.SessionChange.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportSessionUse(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/central.auth.v1.SessionsService/ReportSessionUse',
+            central_dot_auth_dot_v1_dot_sessions__pb2.ReportSessionUseInput.SerializeToString,
+            central_dot_auth_dot_v1_dot_sessions__pb2.ReportSessionUseResponse.FromString,
             options,
             channel_credentials,
             insecure,

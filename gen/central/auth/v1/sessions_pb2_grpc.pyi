@@ -41,11 +41,14 @@ class SessionsServiceStub:
     RevokeMySession: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.RevokeMySessionInput, _sessions_pb2.RevokeMySessionResponse]
     ValidateSession: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.ValidateSessionInput, _sessions_pb2.ValidateSessionResponse]
     """For the gateway: who holds this session token, if it is valid now."""
-    DeleteEndedSessions: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.DeleteEndedSessionsInput, _sessions_pb2.DeleteEndedSessionsResponse]
-    """The system only: ends every session of a user (offboarding).
-
-    The system only: deletes, in one batch, sessions that ended more than a while ago.
+    WatchSessionChanges: _grpc.UnaryStreamMultiCallable[_sessions_pb2.WatchSessionChangesInput, _sessions_pb2.SessionChange]
+    """The system only (the gateway): every change that can end or alter a session, as it commits.
+    The first message is `caught_up`: from then on, none is missed while the stream stays open.
     """
+    ReportSessionUse: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.ReportSessionUseInput, _sessions_pb2.ReportSessionUseResponse]
+    """The system only (the gateway): when sessions were last used, reported in batches."""
+    DeleteEndedSessions: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.DeleteEndedSessionsInput, _sessions_pb2.DeleteEndedSessionsResponse]
+    """The system only: deletes, in one batch, sessions that ended more than a while ago."""
     DeleteExpiredLoginThrottles: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.DeleteExpiredLoginThrottlesInput, _sessions_pb2.DeleteExpiredLoginThrottlesResponse]
     """The system only: opens a session for a user who just proved who they are (signup).
 
@@ -65,11 +68,14 @@ class SessionsServiceAsyncStub(SessionsServiceStub):
     RevokeMySession: _aio.UnaryUnaryMultiCallable[_sessions_pb2.RevokeMySessionInput, _sessions_pb2.RevokeMySessionResponse]  # type: ignore[assignment]
     ValidateSession: _aio.UnaryUnaryMultiCallable[_sessions_pb2.ValidateSessionInput, _sessions_pb2.ValidateSessionResponse]  # type: ignore[assignment]
     """For the gateway: who holds this session token, if it is valid now."""
-    DeleteEndedSessions: _aio.UnaryUnaryMultiCallable[_sessions_pb2.DeleteEndedSessionsInput, _sessions_pb2.DeleteEndedSessionsResponse]  # type: ignore[assignment]
-    """The system only: ends every session of a user (offboarding).
-
-    The system only: deletes, in one batch, sessions that ended more than a while ago.
+    WatchSessionChanges: _aio.UnaryStreamMultiCallable[_sessions_pb2.WatchSessionChangesInput, _sessions_pb2.SessionChange]  # type: ignore[assignment]
+    """The system only (the gateway): every change that can end or alter a session, as it commits.
+    The first message is `caught_up`: from then on, none is missed while the stream stays open.
     """
+    ReportSessionUse: _aio.UnaryUnaryMultiCallable[_sessions_pb2.ReportSessionUseInput, _sessions_pb2.ReportSessionUseResponse]  # type: ignore[assignment]
+    """The system only (the gateway): when sessions were last used, reported in batches."""
+    DeleteEndedSessions: _aio.UnaryUnaryMultiCallable[_sessions_pb2.DeleteEndedSessionsInput, _sessions_pb2.DeleteEndedSessionsResponse]  # type: ignore[assignment]
+    """The system only: deletes, in one batch, sessions that ended more than a while ago."""
     DeleteExpiredLoginThrottles: _aio.UnaryUnaryMultiCallable[_sessions_pb2.DeleteExpiredLoginThrottlesInput, _sessions_pb2.DeleteExpiredLoginThrottlesResponse]  # type: ignore[assignment]
     """The system only: opens a session for a user who just proved who they are (signup).
 
@@ -118,15 +124,30 @@ class SessionsServiceServicer(metaclass=_abc_1.ABCMeta):
         """For the gateway: who holds this session token, if it is valid now."""
 
     @_abc_1.abstractmethod
+    def WatchSessionChanges(
+        self,
+        request: _sessions_pb2.WatchSessionChangesInput,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_sessions_pb2.SessionChange], _abc.AsyncIterator[_sessions_pb2.SessionChange]]:
+        """The system only (the gateway): every change that can end or alter a session, as it commits.
+        The first message is `caught_up`: from then on, none is missed while the stream stays open.
+        """
+
+    @_abc_1.abstractmethod
+    def ReportSessionUse(
+        self,
+        request: _sessions_pb2.ReportSessionUseInput,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sessions_pb2.ReportSessionUseResponse, _abc.Awaitable[_sessions_pb2.ReportSessionUseResponse]]:
+        """The system only (the gateway): when sessions were last used, reported in batches."""
+
+    @_abc_1.abstractmethod
     def DeleteEndedSessions(
         self,
         request: _sessions_pb2.DeleteEndedSessionsInput,
         context: _ServicerContext,
     ) -> _typing.Union[_sessions_pb2.DeleteEndedSessionsResponse, _abc.Awaitable[_sessions_pb2.DeleteEndedSessionsResponse]]:
-        """The system only: ends every session of a user (offboarding).
-
-        The system only: deletes, in one batch, sessions that ended more than a while ago.
-        """
+        """The system only: deletes, in one batch, sessions that ended more than a while ago."""
 
     @_abc_1.abstractmethod
     def DeleteExpiredLoginThrottles(

@@ -1,0 +1,132 @@
+"""Every change that can end or alter a session, told to every auth replica and from them to the gateways.
+
+A change is announced with PostgreSQL NOTIFY inside the transaction that makes it, so it is
+delivered once that transaction commits and never if it rolls back. Each auth replica holds
+one LISTEN connection (every replica hears its own notifications too, so there is one path)
+and fans what it hears out to the gateways' streams. A stream only exists while the listener
+is live: when the listener breaks, or a gateway falls behind, its stream ends, and the gateway
+stops trusting its cache until it holds a new, caught-up stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Literal
+
+import psycopg
+
+from central.auth.v1 import sessions_pb2 as pb
+from common.db.executor import Executor
+from common.errors import UnavailableError
+from common.logs import get_logger
+
+CHANNEL = "auth_session_changes"
+Scope = Literal["session_id", "tenant_user_id", "tenant_id"]
+# A gateway this many changes behind is dropped, not waited for: it will reconnect, empty.
+_MAX_BACKLOG = 10_000
+_RETRY_SECONDS = 0.5
+_LIVE_WAIT_SECONDS = 5.0
+
+
+async def announce(executor: Executor, scope: Scope, rich_id: str) -> None:
+    """Announce, inside the caller's transaction, that sessions of `scope` `rich_id` changed."""
+    await executor.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"{scope}={rich_id}"))
+
+
+def to_change(payload: str) -> pb.SessionChange | None:
+    scope, _, rich_id = payload.partition("=")
+    if not rich_id:
+        return None
+    if scope == "session_id":
+        return pb.SessionChange(session_id=rich_id)
+    if scope == "tenant_user_id":
+        return pb.SessionChange(tenant_user_id=rich_id)
+    if scope == "tenant_id":
+        return pb.SessionChange(tenant_id=rich_id)
+    return None
+
+
+class _Ended:
+    """Put on a stream's queue when the stream can no longer be trusted."""
+
+
+class SessionChangeHub:
+    """One LISTEN connection, fanned out to the streams of the gateways connected to this replica."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        self._streams: set[asyncio.Queue[pb.SessionChange | _Ended]] = set()
+        self._live = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._logger = get_logger(type(self).__name__)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._listen_forever(), name="session-change-listener")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self._end_streams()
+
+    async def watch(self) -> AsyncIterator[pb.SessionChange]:
+        """`caught_up` first, then every change heard; ends (UNAVAILABLE) when no longer complete."""
+        self.start()
+        try:
+            await asyncio.wait_for(self._live.wait(), _LIVE_WAIT_SECONDS)
+        except TimeoutError:
+            raise UnavailableError("session changes are not being heard") from None
+        queue: asyncio.Queue[pb.SessionChange | _Ended] = asyncio.Queue(_MAX_BACKLOG)
+        self._streams.add(queue)
+        try:
+            yield pb.SessionChange(caught_up=True)
+            while True:
+                change = await queue.get()
+                if isinstance(change, _Ended):
+                    raise UnavailableError("session changes were interrupted")
+                yield change
+        finally:
+            self._streams.discard(queue)
+
+    async def _listen_forever(self) -> None:
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(self.database_url, autocommit=True) as conn:
+                    await conn.execute(f"LISTEN {CHANNEL}")
+                    self._live.set()
+                    async for notify in conn.notifies():
+                        self._fan_out(notify.payload)
+            except psycopg.Error:
+                self._logger.warning("session change listener lost; retrying", exc_info=True)
+            finally:
+                self._live.clear()
+                self._end_streams()
+            await asyncio.sleep(_RETRY_SECONDS)
+
+    def _fan_out(self, payload: str) -> None:
+        change = to_change(payload)
+        if change is None:
+            return
+        for queue in list(self._streams):
+            try:
+                queue.put_nowait(change)
+            except asyncio.QueueFull:
+                self._streams.discard(queue)
+                _end(queue)
+
+    def _end_streams(self) -> None:
+        for queue in self._streams:
+            _end(queue)
+        self._streams.clear()
+
+
+def _end(queue: asyncio.Queue[pb.SessionChange | _Ended]) -> None:
+    # A full queue is drained of one change to make room: the stream ends anyway.
+    if queue.full():
+        queue.get_nowait()
+    queue.put_nowait(_Ended())

@@ -1,0 +1,73 @@
+"""The gateway's end of the auth service's stream of session changes, held open for as long as it runs.
+
+`caught_up` makes the cache trusted (and empty); each change drops what it names; a broken or
+ended stream makes the cache untrusted at once, then the follower reconnects after a pause.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import grpc
+
+from central.auth.v1 import sessions_pb2, sessions_pb2_grpc
+from common.grpc.channels import principal_metadata
+from common.logs import get_logger
+from common.principal import SYSTEM, PrincipalSigner
+from services.gateway.session_cache import SessionCache
+
+
+def apply_change(cache: SessionCache, change: sessions_pb2.SessionChange) -> None:
+    kind = change.WhichOneof("change")
+    if kind == "caught_up":
+        cache.trust()
+    elif kind == "session_id":
+        cache.forget(session_id=change.session_id)
+    elif kind == "tenant_user_id":
+        cache.forget(tenant_user_id=change.tenant_user_id)
+    elif kind == "tenant_id":
+        cache.forget(tenant_id=change.tenant_id)
+    else:
+        # A change this gateway does not understand may end any session.
+        cache.distrust()
+
+
+class SessionChangeFollower:
+    def __init__(
+        self, channel: grpc.aio.Channel, signer: PrincipalSigner, cache: SessionCache, retry_seconds: float
+    ) -> None:
+        self._watch = sessions_pb2_grpc.SessionsServiceStub(channel).WatchSessionChanges
+        self._signer = signer
+        self._cache = cache
+        self._retry_seconds = retry_seconds
+        self._task: asyncio.Task[None] | None = None
+        self._logger = get_logger(type(self).__name__)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._follow_forever(), name="session-change-follower")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self._cache.distrust()
+
+    async def _follow_forever(self) -> None:
+        while True:
+            try:
+                call = self._watch(
+                    sessions_pb2.WatchSessionChangesInput(), metadata=principal_metadata(self._signer, SYSTEM)
+                )
+                async for change in call:
+                    apply_change(self._cache, change)
+                self._logger.warning("session changes ended; validating every request")
+            except grpc.aio.AioRpcError as error:
+                if self._cache.trusted:
+                    self._logger.warning("session changes lost (%s); validating every request", error.code())
+            finally:
+                self._cache.distrust()
+            await asyncio.sleep(self._retry_seconds)
