@@ -18,16 +18,21 @@ from common.lists import Cursors
 from common.logs import get_logger
 from services.tenants.db import COLUMNS, TenantRow
 from services.tenants.ids import TenantId, TenantIds
+from services.tenants.row_cache import TenantRowCache, announce
 
 DOMAIN = "tenants.central"
 T = TypeVar("T")
 
 
 class TenantService:
-    def __init__(self, db: Database, db_ro: Database, cursors: Cursors) -> None:
+    def __init__(
+        self, db: Database, db_ro: Database, cursors: Cursors, rows: TenantRowCache | None = None
+    ) -> None:
         self.db = db
         self.db_ro = db_ro
         self.cursors = cursors
+        # Untrusted (so never answering) unless a listener keeps it: see services/tenants/row_cache.py.
+        self.rows = rows if rows is not None else TenantRowCache(max_entries=1)
         self.logger = get_logger(type(self).__name__)
 
     async def _get_by_tenant_uuid(
@@ -40,8 +45,20 @@ class TenantService:
     async def get_by_tenant_id(
         self, tenant_id: TenantId, executor: Executor | None = None
     ) -> tenants_pb2.TenantPublic | None:
-        row = await self._get_by_tenant_uuid(TenantIds.to_uuid(tenant_id), executor)
-        return self._to_public_tenant(row) if row else None
+        tenant_uuid = TenantIds.to_uuid(tenant_id)
+        if executor is not None:
+            row = await self._get_by_tenant_uuid(tenant_uuid, executor)
+            return self._to_public_tenant(row) if row else None
+        if (cached := self.rows.get(tenant_uuid)) is not None:
+            return cached
+        generation = self.rows.generation
+        # Filled from the primary: a lagging replica could put back a row a change just dropped.
+        row = await self._get_by_tenant_uuid(tenant_uuid, self.db if self.rows.trusted else None)
+        if row is None:
+            return None
+        tenant = self._to_public_tenant(row)
+        self.rows.put(tenant_uuid, tenant, generation)
+        return tenant
 
     async def with_tenant_by_tenant_id(
         self,
@@ -102,7 +119,12 @@ class TenantService:
             changes["slug"] = input.slug
         if input.HasField("display_name"):
             changes["display_name"] = stored_display_name(input.display_name)
-        executor = executor or self.db
+        if executor is None:
+            async with self.db.transaction() as tx:
+                updated = await self.update_tenant(input, tx)
+            # Again once committed: a fill that raced the transaction may have kept the old row.
+            self.rows.forget(tenant_uuid)
+            return updated
         if not changes:
             current = await self._get_by_tenant_uuid(tenant_uuid, executor)
             if current is None:
@@ -127,14 +149,23 @@ class TenantService:
             raise _slug_taken(changes["slug"]) from None
         if row is None:
             raise tenant_not_found()
+        await announce(executor, tenant_uuid)
+        self.rows.forget(tenant_uuid)
         return self._to_public_tenant(row)
 
     async def delete_tenant(self, tenant_id: TenantId, executor: Executor | None = None) -> None:
-        deleted = await (executor or self.db).execute(
-            "DELETE FROM tenants.tenants WHERE tenant_id = %s", (TenantIds.to_uuid(tenant_id),)
-        )
+        if executor is None:
+            async with self.db.transaction() as tx:
+                await self.delete_tenant(tenant_id, tx)
+            # Again once committed: a fill that raced the transaction may have kept the old row.
+            self.rows.forget(TenantIds.to_uuid(tenant_id))
+            return
+        tenant_uuid = TenantIds.to_uuid(tenant_id)
+        deleted = await executor.execute("DELETE FROM tenants.tenants WHERE tenant_id = %s", (tenant_uuid,))
         if not deleted:
             raise tenant_not_found()
+        await announce(executor, tenant_uuid)
+        self.rows.forget(tenant_uuid)
         self.logger.info("deleted tenant %s", tenant_id)
 
     async def list_tenants(
