@@ -6,6 +6,8 @@ this process, closed-loop. Figures vary with the machine; compare ratios within 
 - GET /tenants/by-slug/{slug} through the gateway, beside the same lookup as direct gRPC.
 - Cookie-authenticated GET /tenants/{tenantId} (gateway -> auth -> tenants), beside a
   FastAPI monolith doing the same two reads in-process under 2 uvicorn workers.
+- The delay of a revocation through one gateway to another gateway replica (on another auth
+  replica), p50 and p99 over REVOCATIONS logouts; the first gateway's session cache hit ratio.
 - Password logins per second (argon2id, OWASP parameters).
 - Signups per second, each a SignupWorkflow on the core queue, with their p50 and p99.
 """
@@ -14,13 +16,17 @@ from __future__ import annotations
 
 import argparse
 import secrets
+import tempfile
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import grpc
 import httpx
 import uvloop
 
+from bench.cache_metrics import hit_ratio
 from bench.load import HttpConnection, Result, run_load
+from bench.propagation import p50_p99_ms, revocation_delays
 from bench.stack import Processes, running_monolith, running_processes
 from central.auth.v1 import tenant_users_pb2, tenant_users_pb2_grpc
 from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
@@ -32,13 +38,15 @@ from common.roles import Role
 Worker = Callable[[], Awaitable[Callable[[], Awaitable[bool]]]]
 PASSWORD = "correct horse battery staple"
 COOKIE = "__Host-central-session"
+REVOCATIONS = 120
 
 
 def print_table(rows: list[tuple[Result, Result | None]]) -> None:
-    columns = ("conc", "req/s", "p50 ms", "p99 ms", "errors", "ratio")
+    columns = ("conc", "req/s", "p50 ms", "p99 ms", "errors", "ratio", "p99 ratio")
     print(f"{'scenario':<52}", *(f"{c:>8}" for c in columns))
     for result, baseline in rows:
         ratio = f"{result.rps / baseline.rps:.2f}x" if baseline else ""
+        p99_ratio = f"{result.p99_ms / baseline.p99_ms:.2f}x" if baseline else ""
         figures = (
             result.concurrency,
             f"{result.rps:.0f}",
@@ -46,6 +54,7 @@ def print_table(rows: list[tuple[Result, Result | None]]) -> None:
             f"{result.p99_ms:.2f}",
             result.errors,
             ratio,
+            p99_ratio,
         )
         print(f"{result.name:<52}", *(f"{f:>8}" for f in figures))
 
@@ -94,8 +103,13 @@ async def seed(stack: Processes) -> tuple[tenants_pb2.TenantPublic, str, str]:
 
 
 async def main(seconds: float) -> None:
+    with tempfile.TemporaryDirectory(prefix="central-bench-out-") as out:
+        await measure(seconds, Path(out) / "gateway-metrics.json")
+
+
+async def measure(seconds: float, gateway_metrics: Path) -> None:
     rows: list[tuple[Result, Result | None]] = []
-    async with running_processes() as stack:
+    async with running_processes(gateway_metrics) as stack:
         tenant, email, token = await seed(stack)
         cookie = f"Cookie: {COOKIE}={token}\r\n"
 
@@ -140,6 +154,10 @@ async def main(seconds: float) -> None:
                 )
                 rows += [(yardstick, None), (central, yardstick)]
 
+        delays = await revocation_delays(
+            stack.gateway_port, stack.gateway_2_port, tenant.tenant_id, email, PASSWORD, REVOCATIONS
+        )
+
         async def login_worker() -> Callable[[], Awaitable[bool]]:
             http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{stack.gateway_port}")
             body = {"tenantId": tenant.tenant_id, "email": email, "password": PASSWORD}
@@ -170,6 +188,17 @@ async def main(seconds: float) -> None:
         await channel.close()
         await system_channel.close()
     print_table(rows)
+    p50, p99 = p50_p99_ms(delays)
+    print(f"revocation to another gateway replica: p50 {p50:.2f} ms, p99 {p99:.2f} ms over {len(delays)}")
+    lookups = hit_ratio(gateway_metrics)
+    if lookups is None:
+        print("session cache hit ratio: not reported")
+    else:
+        hits, misses = lookups
+        print(
+            f"session cache hit ratio (gateway 1, whole run): {hits / max(1, hits + misses):.4f}"
+            f" ({hits} hits, {misses} misses)"
+        )
 
 
 if __name__ == "__main__":

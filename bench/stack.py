@@ -26,10 +26,14 @@ class Processes:
     gateway_port: int
     tenants_address: str
     auth_address: str
+    # A second gateway, on a second auth replica: where a revocation through the first must arrive.
+    gateway_2_port: int
 
 
 @asynccontextmanager
-async def running_processes() -> AsyncIterator[Processes]:
+async def running_processes(gateway_metrics: Path) -> AsyncIterator[Processes]:
+    """Every process; the first gateway writes its metrics (OpenTelemetry's console exporter) to
+    `gateway_metrics` when it stops."""
     with tempfile.TemporaryDirectory(prefix="central-bench-") as home:
         url = os.environ.get("CENTRAL_DATABASE_URL") or embedded_database_url(Path(home))
         gateway_port, tenants_port, auth_port, temporal_port = (
@@ -38,6 +42,7 @@ async def running_processes() -> AsyncIterator[Processes]:
             free_port(),
             free_port(),
         )
+        gateway_2_port, auth_2_port = free_port(), free_port()
         env = {
             **os.environ,
             "CENTRAL_HOME": home,
@@ -55,19 +60,33 @@ async def running_processes() -> AsyncIterator[Processes]:
         )
         assert await migrate.wait() == 0
         temporal = await start_dev_server(HostPort("127.0.0.1", temporal_port), Path(home) / "temporal.db")
-        children = [
-            await asyncio.create_subprocess_exec(CENTRAL, *command, env=env)
-            for command in (
-                ["serve", "tenants"],
-                ["serve", "auth"],
-                ["serve", "gateway"],
-                ["worker", "--queue", "core"],
-            )
-        ]
+        replica_2 = {
+            **env,
+            "CENTRAL_AUTH_ADDR": f"127.0.0.1:{auth_2_port}",
+            "CENTRAL_GATEWAY_ADDR": f"127.0.0.1:{gateway_2_port}",
+        }
+        metered = {**env, "OTEL_METRICS_EXPORTER": "console", "OTEL_METRIC_EXPORT_INTERVAL": "3600000"}
+        with gateway_metrics.open("wb") as metrics_out:
+            children = [
+                await asyncio.create_subprocess_exec(CENTRAL, "serve", "tenants", env=env),
+                await asyncio.create_subprocess_exec(CENTRAL, "serve", "auth", env=env),
+                await asyncio.create_subprocess_exec(
+                    CENTRAL, "serve", "gateway", env=metered, stdout=metrics_out
+                ),
+                await asyncio.create_subprocess_exec(CENTRAL, "worker", "--queue", "core", env=env),
+                await asyncio.create_subprocess_exec(CENTRAL, "serve", "auth", env=replica_2),
+                await asyncio.create_subprocess_exec(CENTRAL, "serve", "gateway", env=replica_2),
+            ]
         try:
-            for port in (tenants_port, auth_port, gateway_port):
+            for port in (tenants_port, auth_port, gateway_port, auth_2_port, gateway_2_port):
                 await wait_for_port(port)
-            yield Processes(env, gateway_port, f"127.0.0.1:{tenants_port}", f"127.0.0.1:{auth_port}")
+            yield Processes(
+                env,
+                gateway_port,
+                f"127.0.0.1:{tenants_port}",
+                f"127.0.0.1:{auth_port}",
+                gateway_2_port,
+            )
         finally:
             for child in children:
                 child.send_signal(signal.SIGTERM)

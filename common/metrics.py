@@ -38,3 +38,13 @@ def observe_pools(pools: dict[str, PoolStats]) -> None:
     gauge("central.db.pool.size", "pool_size")
     gauge("central.db.pool.idle", "pool_available")
     gauge("central.db.pool.waiting", "requests_waiting")
+
+
+def observe_session_cache(lookups: Callable[[], tuple[int, int]]) -> None:
+    """Report the gateway's session cache lookups so far, as (hits, misses)."""
+
+    def observe(_: CallbackOptions) -> Iterable[Observation]:
+        hits, misses = lookups()
+        return [Observation(hits, {"result": "hit"}), Observation(misses, {"result": "miss"})]
+
+    _meter.create_observable_counter("central.gateway.session_cache.lookups", callbacks=[observe])

@@ -54,6 +54,14 @@ def open_channel(address: str, interceptors: Sequence[Any] = ()) -> grpc.aio.Cha
     )
 
 
+def open_stream_channel(address: str) -> grpc.aio.Channel:
+    """A channel of its own for one long-lived stream: its connection, and its reconnection
+    back-off, are not shared with the channel that carries requests."""
+    return grpc.aio.insecure_channel(
+        address, options=[*CHANNEL_OPTIONS, ("grpc.use_local_subchannel_pool", 1)]
+    )
+
+
 def open_system_channel(
     address: str, signer: PrincipalSigner, interceptors: Sequence[Any] = ()
 ) -> grpc.aio.Channel:

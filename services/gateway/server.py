@@ -14,7 +14,9 @@ import uvicorn
 
 from common.clock import Clock, SystemClock
 from common.container import Container
+from common.grpc.channels import open_stream_channel
 from common.logs import get_logger
+from common.metrics import observe_session_cache
 from common.signals import stop_signals_to
 from services.gateway import meta
 from services.gateway.app import GatewayApp
@@ -46,8 +48,13 @@ def build_app(container: Container, clock: Clock | None = None) -> GatewayApp:
     routes = route_table()
     document = openapi_document(routes, container.config.session_cookie_name)
     config = container.config
+    auth_address = next(address for service, address in upstreams if service.full_name == SESSIONS.full_name)
     sessions = SessionKeeping.build(
-        channels[SESSIONS.full_name], container.signer, clock or SystemClock(), config.rpc_timeout_seconds
+        channels[SESSIONS.full_name],
+        open_stream_channel(str(auth_address)),
+        container.signer,
+        clock or SystemClock(),
+        config.rpc_timeout_seconds,
     )
 
     async def shut_down() -> None:
@@ -94,6 +101,8 @@ def uvicorn_config(app: Any, host: str, port: int, trusted_proxies: tuple[str, .
 async def serve(container: Container) -> None:
     address = container.config.gateway_addr
     app = build_app(container)
+    cache = app.sessions.cache
+    observe_session_cache(lambda: (cache.hits, cache.misses))
     logger = get_logger("gateway")
     logger.info("serving %d routes on http://%s", len(app.routes.routes), address)
     asgi = container.telemetry.wrap_asgi(app)

@@ -37,6 +37,7 @@ class SessionChangeFollower:
     def __init__(
         self, channel: grpc.aio.Channel, signer: PrincipalSigner, cache: SessionCache, retry_seconds: float
     ) -> None:
+        self.channel = channel
         self._watch = sessions_pb2_grpc.SessionsServiceStub(channel).WatchSessionChanges
         self._signer = signer
         self._cache = cache
@@ -60,7 +61,9 @@ class SessionChangeFollower:
         while True:
             try:
                 call = self._watch(
-                    sessions_pb2.WatchSessionChangesInput(), metadata=principal_metadata(self._signer, SYSTEM)
+                    sessions_pb2.WatchSessionChangesInput(),
+                    metadata=principal_metadata(self._signer, SYSTEM),
+                    wait_for_ready=True,
                 )
                 async for change in call:
                     apply_change(self._cache, change)

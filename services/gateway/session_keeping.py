@@ -29,6 +29,7 @@ class SessionKeeping:
     def build(
         cls,
         channel: grpc.aio.Channel,
+        stream_channel: grpc.aio.Channel,
         signer: PrincipalSigner,
         clock: Clock,
         deadline_seconds: float,
@@ -38,7 +39,7 @@ class SessionKeeping:
         uses = SessionUseLog(clock)
         return cls(
             SessionValidator(channel, signer, deadline_seconds, cache, uses),
-            SessionChangeFollower(channel, signer, cache, _RETRY_SECONDS),
+            SessionChangeFollower(stream_channel, signer, cache, _RETRY_SECONDS),
             SessionUseReporter(channel, signer, uses, _REPORT_INTERVAL_SECONDS, deadline_seconds),
         )
 
@@ -53,3 +54,4 @@ class SessionKeeping:
     async def close(self) -> None:
         await self.follower.close()
         await self.reporter.close()
+        await self.follower.channel.close()
