@@ -11,22 +11,18 @@ stops trusting its cache until it holds a new, caught-up stream.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Literal
-
-import psycopg
 
 from central.auth.v1 import sessions_pb2 as pb
 from common.db.executor import Executor
+from common.db.listener import Listener
 from common.errors import UnavailableError
-from common.logs import get_logger
 
 CHANNEL = "auth_session_changes"
 Scope = Literal["session_id", "tenant_user_id", "tenant_id"]
 # A gateway this many changes behind is dropped, not waited for: it will reconnect, empty.
 _MAX_BACKLOG = 10_000
-_RETRY_SECONDS = 0.5
 _LIVE_WAIT_SECONDS = 5.0
 
 
@@ -56,25 +52,18 @@ class SessionChangeHub:
     """One LISTEN connection, fanned out to the streams of the gateways connected to this replica."""
 
     def __init__(self, database_url: str) -> None:
-        self.database_url = database_url
         self._streams: set[asyncio.Queue[pb.SessionChange | _Ended]] = set()
         self._live = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._logger = get_logger(type(self).__name__)
+        self._listener = Listener(database_url, CHANNEL, self._fan_out, self._live.set, self._lost)
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._listen_forever(), name="session-change-listener")
+        self._listener.start()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        self._end_streams()
+        await self._listener.close()
+        self._lost()
 
-    async def watch(self) -> AsyncIterator[pb.SessionChange]:
+    async def watch(self) -> AsyncGenerator[pb.SessionChange]:
         """`caught_up` first, then every change heard; ends (UNAVAILABLE) when no longer complete."""
         self.start()
         try:
@@ -93,21 +82,6 @@ class SessionChangeHub:
         finally:
             self._streams.discard(queue)
 
-    async def _listen_forever(self) -> None:
-        while True:
-            try:
-                async with await psycopg.AsyncConnection.connect(self.database_url, autocommit=True) as conn:
-                    await conn.execute(f"LISTEN {CHANNEL}")
-                    self._live.set()
-                    async for notify in conn.notifies():
-                        self._fan_out(notify.payload)
-            except psycopg.Error:
-                self._logger.warning("session change listener lost; retrying", exc_info=True)
-            finally:
-                self._live.clear()
-                self._end_streams()
-            await asyncio.sleep(_RETRY_SECONDS)
-
     def _fan_out(self, payload: str) -> None:
         change = to_change(payload)
         if change is None:
@@ -119,7 +93,8 @@ class SessionChangeHub:
                 self._streams.discard(queue)
                 _end(queue)
 
-    def _end_streams(self) -> None:
+    def _lost(self) -> None:
+        self._live.clear()
         for queue in self._streams:
             _end(queue)
         self._streams.clear()
