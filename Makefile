@@ -17,6 +17,7 @@ install: $(UV)
 	npm ci --prefix $(CLIENT) --no-audit --no-fund --silent && npm run --prefix $(CLIENT) --silent build
 	test -x /usr/bin/chromium || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || \
 		{ apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	npm ci --prefix tests/support/oidc --no-audit --no-fund --silent
 
 $(UV):
 	$(PYTHON) -m venv .tools

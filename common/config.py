@@ -63,6 +63,13 @@ class Config:
     # The session cleanup schedule: how often it runs, and how long after ending a session goes.
     session_cleanup_every_seconds: int
     session_cleanup_after_seconds: int
+    # CENTRAL_PUBLIC_URL: the origin browsers reach the gateway at; None: http:// + its address.
+    public_url_setting: str | None = None
+
+    @property
+    def public_url(self) -> str:
+        """The origin of the gateway as browsers see it (single sign-on's redirect URI starts with it)."""
+        return (self.public_url_setting or f"http://{self.gateway_addr}").rstrip("/")
 
     def address(self, process: str) -> HostPort:
         return self.addresses[process]
@@ -115,6 +122,7 @@ class Config:
             session_cleanup_after_seconds=_number(
                 env, "CENTRAL_SESSION_CLEANUP_AFTER_SECONDS", 7 * 24 * 3600, int
             ),
+            public_url_setting=env.get("CENTRAL_PUBLIC_URL") or None,
         )
 
 

@@ -21,23 +21,30 @@ from common.config import ConfigError
 _MIN_BYTES = 32
 
 
-def load_secret(home: Path, env: Mapping[str, str] | None = None) -> bytes:
+def load_secret(
+    home: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    variable: str = "CENTRAL_SIGNING_KEY",
+    development_file: str = "signing.key",
+) -> bytes:
+    """The key `variable` (or `variable`_FILE) holds; in development, one made under `home`."""
     env = os.environ if env is None else env
-    raw = env.get("CENTRAL_SIGNING_KEY")
-    if not raw and env.get("CENTRAL_SIGNING_KEY_FILE"):
+    raw = env.get(variable)
+    if not raw and env.get(f"{variable}_FILE"):
         try:
-            raw = Path(env["CENTRAL_SIGNING_KEY_FILE"]).read_text().strip()
+            raw = Path(env[f"{variable}_FILE"]).read_text().strip()
         except OSError as error:
-            raise ConfigError(f"CENTRAL_SIGNING_KEY_FILE: cannot read it: {error.strerror}") from None
+            raise ConfigError(f"{variable}_FILE: cannot read it: {error.strerror}") from None
     if raw:
         try:
             secret = base64.b64decode(raw, validate=True)
         except binascii.Error:
-            raise ConfigError("CENTRAL_SIGNING_KEY: expected base64") from None
+            raise ConfigError(f"{variable}: expected base64") from None
         if len(secret) < _MIN_BYTES:
-            raise ConfigError(f"CENTRAL_SIGNING_KEY: expected at least {_MIN_BYTES} bytes")
+            raise ConfigError(f"{variable}: expected at least {_MIN_BYTES} bytes")
         return secret
-    return _development_secret(home / "signing.key")
+    return _development_secret(home / development_file)
 
 
 def _development_secret(path: Path) -> bytes:

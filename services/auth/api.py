@@ -19,6 +19,7 @@ from central.auth.v1 import tenant_users_pb2 as users_pb
 from central.auth.v1 import tenant_users_pb2_grpc as users_grpc
 from common.principal import current_principal
 from services.auth.auth_connectors import AuthConnectorService
+from services.auth.oidc.flow import OidcLogin
 from services.auth.session_changes import SessionChangeHub
 from services.auth.sessions import SessionService
 from services.auth.tenant_users import TenantUserService
@@ -123,9 +124,21 @@ class AuthConnectorsApi(connectors_grpc.AuthConnectorsServiceServicer):
 
 
 class SessionsApi(sessions_grpc.SessionsServiceServicer):
-    def __init__(self, sessions: SessionService, changes: SessionChangeHub) -> None:
+    def __init__(self, sessions: SessionService, changes: SessionChangeHub, oidc: OidcLogin) -> None:
         self.sessions = sessions
         self.changes = changes
+        self.oidc = oidc
+
+    async def StartOidcLogin(  # noqa: N802
+        self, request: sessions_pb.StartOidcLoginInput, context: Context
+    ) -> sessions_pb.StartOidcLoginResponse:
+        return await self.oidc.start(request)
+
+    async def FinishOidcLogin(  # noqa: N802
+        self, request: sessions_pb.FinishOidcLoginInput, context: Context
+    ) -> sessions_pb.FinishOidcLoginResponse:
+        # Every login opens a new session; whatever session the caller had is not reused.
+        return await self.oidc.finish(request, current_principal())
 
     async def PasswordLogin(  # noqa: N802
         self, request: sessions_pb.PasswordLoginInput, context: Context

@@ -1,9 +1,12 @@
-"""Auth connectors: how a tenant's users log in. An OIDC client secret never leaves this module."""
+"""Auth connectors: how a tenant's users log in. An OIDC client secret is stored encrypted
+(common/crypto.py) and never leaves this module but to the token endpoint."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from psycopg import errors as pg_errors
@@ -12,7 +15,9 @@ from psycopg.types.json import Jsonb
 from ulid import ULID
 
 from central.auth.v1 import auth_connectors_pb2 as pb
+from common.crypto import SecretBox
 from common.db.executor import Database, Executor, Transaction
+from common.errors import FieldViolation, collect_violations
 from common.lists import Cursors
 from common.logs import get_logger
 from services.auth import errors, rules
@@ -23,13 +28,15 @@ from services.tenants.ids import TenantIds
 
 T = TypeVar("T")
 DEFAULT_PASSWORD_CONNECTOR = "password"
+OIDC_DEFAULT_SCOPES = ("openid", "email", "profile")
 
 
 class AuthConnectorService:
-    def __init__(self, db: Database, db_ro: Database, cursors: Cursors) -> None:
+    def __init__(self, db: Database, db_ro: Database, cursors: Cursors, secrets: SecretBox) -> None:
         self.db = db
         self.db_ro = db_ro
         self.cursors = cursors
+        self.secrets = secrets
         self.logger = get_logger(type(self).__name__)
 
     async def _get_by_auth_connector_uuid(
@@ -66,6 +73,23 @@ class AuthConnectorService:
             tenant_id, auth_connector_id, public, executor
         )
 
+    async def get_oidc_connector(self, auth_connector_id: str) -> AuthConnectorRow:
+        """An OIDC connector by its ID alone (a login starts before anyone names the tenant)."""
+        row = await self.db.fetch_one(
+            f"SELECT {AUTH_CONNECTOR_COLUMNS} FROM auth.auth_connectors"
+            " WHERE auth_connector_id = %s AND kind = 'oidc'",
+            (AuthConnectorIds.to_uuid(auth_connector_id, field="auth_connector_id"),),
+            row=AuthConnectorRow,
+        )
+        if row is None:
+            raise errors.auth_connector_not_found()
+        return row
+
+    def client_secret(self, row: AuthConnectorRow) -> str:
+        """The OIDC client secret, decrypted: for the provider's token endpoint only."""
+        stored = row.config["client_secret"]
+        return self.secrets.decrypt(stored, _secret_context(row.auth_connector_id))
+
     async def get_password_connector(
         self, tenant_uuid: UUID, executor: Executor | None = None
     ) -> AuthConnectorRow | None:
@@ -97,7 +121,12 @@ class AuthConnectorService:
         self, input: pb.CreateAuthConnectorInput, executor: Executor | None = None
     ) -> pb.AuthConnector:
         tenant_uuid = TenantIds.to_uuid(input.tenant_id, field="tenant_id")
+        connector_uuid = ULID().to_uuid()
         kind, config = _validated_config(input)
+        if kind == "oidc":
+            config["client_secret"] = self.secrets.encrypt(
+                input.oidc.client_secret, _secret_context(connector_uuid)
+            )
         executor = executor or self.db
         taken = await executor.fetch_one(
             f"SELECT {AUTH_CONNECTOR_COLUMNS} FROM auth.auth_connectors WHERE tenant_id = %s AND name = %s",
@@ -110,7 +139,7 @@ class AuthConnectorService:
             row = await executor.fetch_one(
                 "INSERT INTO auth.auth_connectors (auth_connector_id, tenant_id, name, kind, config)"
                 f" VALUES (%s, %s, %s, %s, %s) RETURNING {AUTH_CONNECTOR_COLUMNS}",
-                (ULID().to_uuid(), tenant_uuid, input.name, kind, Jsonb(config)),
+                (connector_uuid, tenant_uuid, input.name, kind, Jsonb(config)),
                 row=AuthConnectorRow,
             )
         except pg_errors.UniqueViolation:
@@ -194,14 +223,7 @@ class AuthConnectorService:
             (TenantIds.to_uuid(tenant_id),),
             row=AuthConnectorRow,
         )
-        return [
-            pb.AuthConnectorPublic(
-                auth_connector_id=AuthConnectorIds.to_rich_id(row.auth_connector_id),
-                name=row.name,
-                kind=row.kind,
-            )
-            for row in rows
-        ]
+        return [_to_auth_connector_public(row) for row in rows]
 
     def _to_auth_connector(self, row: AuthConnectorRow) -> pb.AuthConnector:
         connector = pb.AuthConnector(
@@ -214,8 +236,14 @@ class AuthConnectorService:
             connector.password.min_length = int(row.config["min_length"])
         else:
             # Everything but the client secret.
-            connector.oidc.issuer = row.config["issuer"]
-            connector.oidc.client_id = row.config["client_id"]
+            config = row.config
+            connector.oidc.issuer = config["issuer"]
+            connector.oidc.client_id = config["client_id"]
+            connector.oidc.scopes.extend(config.get("scopes") or OIDC_DEFAULT_SCOPES)
+            connector.oidc.allowed_email_domains.extend(config.get("allowed_email_domains", []))
+            connector.oidc.jit_provisioning = bool(config.get("jit_provisioning", False))
+            connector.oidc.default_role = config.get("default_role") or "member"
+            connector.oidc.client_auth_method = config.get("client_auth_method") or "client_secret_basic"
         connector.created_at.FromDatetime(row.created_at)
         return connector
 
@@ -230,8 +258,46 @@ def _validated_config(input: pb.CreateAuthConnectorInput) -> tuple[str, dict[str
         return kind, {"min_length": input.password.min_length or rules.DEFAULT_MIN_PASSWORD_LENGTH}
     # The protos' rules, checked by the guard, make `kind` required: this is the OIDC one.
     assert kind == "oidc"
+    oidc = input.oidc
+    collect_violations(_issuer_violation(oidc.issuer), domain=errors.DOMAIN)
     return kind, {
-        "issuer": input.oidc.issuer,
-        "client_id": input.oidc.client_id,
-        "client_secret": input.oidc.client_secret,
+        "issuer": oidc.issuer,
+        "client_id": oidc.client_id,
+        "scopes": list(oidc.scopes),
+        "allowed_email_domains": sorted({d.lower() for d in oidc.allowed_email_domains}),
+        "jit_provisioning": oidc.jit_provisioning,
+        "default_role": oidc.default_role or "member",
+        "client_auth_method": oidc.client_auth_method or "client_secret_basic",
     }
+
+
+def _issuer_violation(issuer: str) -> FieldViolation | None:
+    """An issuer is https, or http on a loopback host (development and tests)."""
+    parts = urlsplit(issuer)
+    if parts.scheme == "https" and parts.hostname:
+        return None
+    if parts.scheme == "http" and _is_loopback(parts.hostname or ""):
+        return None
+    return FieldViolation("oidc.issuer", "must be an https URL (http only on a loopback host)")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _secret_context(connector_uuid: UUID) -> str:
+    # Binds the ciphertext to its connector: copied onto another row, it does not open.
+    return f"auth.auth_connectors.client_secret:{connector_uuid}"
+
+
+def _to_auth_connector_public(row: AuthConnectorRow) -> pb.AuthConnectorPublic:
+    connector_id = AuthConnectorIds.to_rich_id(row.auth_connector_id)
+    public = pb.AuthConnectorPublic(auth_connector_id=connector_id, name=row.name, kind=row.kind)
+    if row.kind == "oidc":
+        public.start_url = f"/auth/oidc/{connector_id}/start"
+    return public

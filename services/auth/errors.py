@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from common.errors import ConflictError, FailedPreconditionError, NotFoundError, UnauthenticatedError
+from common.errors import (
+    ConflictError,
+    DomainError,
+    FailedPreconditionError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnauthenticatedError,
+    UnavailableError,
+)
 
 DOMAIN = "auth.central"
 
@@ -67,3 +76,22 @@ def invalid_credentials() -> UnauthenticatedError:
 
 def invalid_session() -> UnauthenticatedError:
     return UnauthenticatedError("the session is not valid", reason="INVALID_SESSION", domain=DOMAIN)
+
+
+def sso_refused(reason: str, message: str) -> DomainError:
+    """A single sign-on that cannot go on; each reason has one status (see `_SSO_ERRORS`)."""
+    return _SSO_ERRORS[reason](message, reason=reason, domain=DOMAIN)
+
+
+_SSO_ERRORS: dict[str, type[DomainError]] = {
+    "RETURN_TO_INVALID": InvalidInputError,
+    "OIDC_CONNECTOR_DISABLED": FailedPreconditionError,
+    "OIDC_STATE_MISSING": InvalidInputError,
+    "OIDC_STATE_INVALID": InvalidInputError,
+    "OIDC_PROVIDER_ERROR": UnauthenticatedError,
+    "OIDC_TOKEN_EXCHANGE_FAILED": UnauthenticatedError,
+    "OIDC_ID_TOKEN_INVALID": UnauthenticatedError,
+    "OIDC_EMAIL_NOT_VERIFIED": PermissionDeniedError,
+    "OIDC_USER_NOT_ALLOWED": PermissionDeniedError,
+    "OIDC_PROVIDER_UNAVAILABLE": UnavailableError,
+}

@@ -18,11 +18,15 @@ from central.auth.v1 import (
 from central.identity.v1 import signup_pb2, signup_pb2_grpc
 from common.clock import Clock, SystemClock
 from common.container import Container
+from common.crypto import SecretBox
 from common.grpc.guard import Guard
 from common.grpc.server import Register
 from common.temporal.client import LazyDispatcher
 from services.auth.api import AuthConnectorsApi, SessionsApi, TenantUsersApi
 from services.auth.auth_connectors import AuthConnectorService
+from services.auth.oidc.flow import OidcLogin
+from services.auth.oidc.identities import ExternalIdentities
+from services.auth.oidc.provider import ProviderDirectory
 from services.auth.passwords import Passwords
 from services.auth.session_changes import SessionChangeHub
 from services.auth.sessions import SessionPolicy, SessionService
@@ -45,7 +49,7 @@ async def registrar(
     clock = clock or SystemClock()
     passwords = passwords or Passwords()
     pools = await container.pools()
-    connectors = AuthConnectorService(pools.rw, pools.ro, container.cursors)
+    connectors = AuthConnectorService(pools.rw, pools.ro, container.cursors, SecretBox.load(config.home))
     tenants = TenantsDirectory(container.system_channel(str(config.tenants_addr)), config.rpc_timeout_seconds)
     users = TenantUserService(pools.rw, pools.ro, container.cursors, passwords, connectors, tenants)
     sessions = SessionService(
@@ -68,6 +72,16 @@ async def registrar(
     changes = SessionChangeHub(container.database_url())
     changes.start()
     container.on_close(changes.close)
+    oidc = OidcLogin(
+        pools.rw,
+        clock,
+        config.public_url,
+        connectors,
+        # Well under the gateway's deadline: a provider that does not answer is a quick 503.
+        ProviderDirectory(timeout_seconds=config.rpc_timeout_seconds / 3),
+        ExternalIdentities(pools.rw, users, clock),
+        sessions,
+    )
 
     # Connected on first use: the auth service starts, and serves logins, without Temporal.
     signup = SignupApi(LazyDispatcher(config, container.telemetry), passwords, users, sessions)
@@ -80,7 +94,7 @@ async def registrar(
             guard(AuthConnectorsApi(connectors), AUTH_CONNECTORS), server
         )
         sessions_pb2_grpc.add_SessionsServiceServicer_to_server(
-            guard(SessionsApi(sessions, changes), SESSIONS), server
+            guard(SessionsApi(sessions, changes, oidc), SESSIONS), server
         )
         signup_pb2_grpc.add_SignupServiceServicer_to_server(guard(signup, SIGNUP), server)
         return [TENANT_USERS.full_name, AUTH_CONNECTORS.full_name, SESSIONS.full_name, SIGNUP.full_name]

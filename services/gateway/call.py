@@ -8,14 +8,15 @@ from urllib.parse import parse_qsl
 import grpc
 from google.protobuf.message import Message
 
+from central.api.v1 import options_pb2
 from common.grpc.channels import principal_metadata
 from common.lists import Cursors
 from common.principal import Principal, PrincipalSigner
 from services.gateway.backends import Backend
 from services.gateway.errors import HttpError
 from services.gateway.exchange import Exchange, Headers, Scope
-from services.gateway.routes import Route
-from services.gateway.security import NO_STORE, SessionCookie
+from services.gateway.routes import Route, marked_field
+from services.gateway.security import NO_STORE, PreLoginCookie, SessionCookie
 from services.gateway.transcode import TranscodeError, decode_input, encode_output
 
 
@@ -36,6 +37,7 @@ class CallRpc:
         self.cookie = cookie
         self.cursors = cursors
         self.rpc_timeout = rpc_timeout
+        self.pre_login_cookie = PreLoginCookie()
 
     async def __call__(self, exchange: Exchange) -> None:
         match, principal = exchange.match, exchange.principal
@@ -46,15 +48,30 @@ class CallRpc:
             request = decode_input(route, match.variables, query, exchange.body, self.cursors)
         except TranscodeError as error:
             raise HttpError(400, grpc.StatusCode.INVALID_ARGUMENT, str(error), "INVALID_REQUEST") from None
+        pre_login_input = marked_field(route.input_descriptor, options_pb2.pre_login_token)
+        if pre_login_input is not None:
+            # Only ever the cookie's value, whatever the query said.
+            cookie = self.pre_login_cookie.read(exchange.headers.get(b"cookie"))
+            setattr(request, pre_login_input.name, cookie or "")
         response = await self.backends[route.service.full_name].call(
             route, request, self.rpc_timeout, principal_metadata(self.signer, principal)
         )
         self.after_call(route, principal)
+        headers = self._headers(route, response)
+        if pre_login_input is not None:
+            headers.append((b"set-cookie", self.pre_login_cookie.clear()))
+        redirect = marked_field(route.method.output_type, options_pb2.redirect_to)
+        if redirect is not None and (location := getattr(response, redirect.name)):
+            await exchange.respond(302, b"", [(b"location", location.encode()), *headers])
+            return
         body = encode_output(response, route.gateway_only_fields)
-        await exchange.respond(200, body, self._headers(route, response))
+        await exchange.respond(200, body, headers)
 
     def _headers(self, route: Route, response: Message) -> Headers:
         extra: Headers = []
+        pre_login_output = marked_field(route.method.output_type, options_pb2.pre_login_token)
+        if pre_login_output is not None and (pre_login := getattr(response, pre_login_output.name)):
+            extra.append((b"set-cookie", self.pre_login_cookie.set(pre_login)))
         if route.session_token_field is not None:
             new_token = getattr(response, route.session_token_field.name)
             if new_token:

@@ -16,7 +16,8 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor, OneofDescrip
 from central.api.v1 import options_pb2
 from common.grpc.access import Access
 from services.gateway import schema_rules
-from services.gateway.routes import Route, RouteTable, gateway_only_fields
+from services.gateway.routes import Route, RouteTable, gateway_only_fields, marked_field
+from services.gateway.security import PreLoginCookie
 from services.gateway.transcode import dto_name
 
 COOKIE_SCHEME = "TenantUserCookie"
@@ -201,6 +202,8 @@ def _cookie_header(route: Route, cookie_name: str) -> dict[str, Any]:
         description = f"Sets the session cookie {cookie_name} (HttpOnly, Secure, SameSite=Lax)."
     elif route.ends_session_field is not None:
         description = f"Clears the session cookie {cookie_name} when the caller's own session ended."
+    elif marked_field(route.method.output_type, options_pb2.pre_login_token) is not None:
+        description = f"Sets the single sign-on pre-login cookie {PreLoginCookie.NAME} (ten minutes)."
     else:
         return {}
     return {"Set-Cookie": {"description": description, "schema": {"type": "string"}}}
@@ -213,8 +216,12 @@ def _responses(route: Route, schemas: _Schemas, cookie_name: str) -> dict[str, A
     }
     if cookie := _cookie_header(route, cookie_name):
         ok["headers"] = cookie
-    responses: dict[str, Any] = {
-        "200": ok,
+    responses: dict[str, Any] = {"200": ok}
+    if marked_field(route.method.output_type, options_pb2.redirect_to) is not None:
+        location = {"description": "Where the browser goes next.", "schema": {"type": "string"}}
+        responses = {"302": {"description": "Found: follow Location.", "headers": {"Location": location}}}
+        responses["302"]["headers"] |= ok.get("headers", {})
+    responses |= {
         "400": _error("The request breaks a rule: the BadRequest detail names each field."),
     }
     if route.needs_cookie:

@@ -187,10 +187,12 @@ def marked_field(
 
 
 def gateway_only_fields(descriptor: Descriptor) -> frozenset[str]:
-    """JSON names of the fields the gateway turns into cookies instead of body."""
+    """JSON names of the fields the gateway turns into cookies or a redirect instead of body."""
     marked = (
         marked_field(descriptor, options_pb2.session_token),
         marked_field(descriptor, options_pb2.ends_session),
+        marked_field(descriptor, options_pb2.redirect_to),
+        marked_field(descriptor, options_pb2.pre_login_token),
     )
     return frozenset(field.json_name for field in marked if field is not None)
 

@@ -41,6 +41,18 @@ class SessionCookie:
         return f"{self.name}=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Lax".encode()
 
 
+class PreLoginCookie(SessionCookie):
+    """Binds a single sign-on flow to the browser that started it, for the flow's 10 minutes."""
+
+    NAME = "__Host-central-prelogin"
+    MAX_AGE_SECONDS = 600
+
+    def __init__(self) -> None:
+        self.name = self.NAME
+        self._name_bytes = self.name.encode()
+        self._max_age = self.MAX_AGE_SECONDS
+
+
 def is_cross_origin(method: str, headers: Mapping[bytes, bytes], allowed_origins: frozenset[str]) -> bool:
     """True for a browser's cross-origin unsafe request, on the model of Go's CrossOriginProtection.
 

@@ -188,6 +188,11 @@ async def test_oidc_connectors_never_show_their_secret(
         "__type": "OidcConnectorConfig",
         "issuer": "https://id.example.com",
         "clientId": "central",
+        "scopes": ["openid", "email", "profile"],
+        "allowedEmailDomains": [],
+        "jitProvisioning": False,
+        "defaultRole": "member",
+        "clientAuthMethod": "client_secret_basic",
     }
     responses = [
         created,

@@ -74,9 +74,11 @@ class Stack:
 
 
 @asynccontextmanager
-async def running_gateway(container: Container, clock: Clock | None = None) -> AsyncIterator[str]:
-    """A gateway on a free loopback port; yields its base URL."""
-    async with serving(build_app(container, clock), container.config.trusted_proxies) as url:
+async def running_gateway(
+    container: Container, port: int = 0, clock: Clock | None = None
+) -> AsyncIterator[str]:
+    """A gateway on loopback, on `port` or a free one; yields its base URL."""
+    async with serving(build_app(container, clock), container.config.trusted_proxies, port) as url:
         yield url
 
 
@@ -162,6 +164,9 @@ async def stack(
 ) -> AsyncIterator[Stack]:
     await migrate_all(database_url)
     base_config = replace(base_config, temporal_addr=temporal_address)
+    # Known before the services start: single sign-on's redirect URI is on the gateway's origin.
+    gateway_port = free_port()
+    base_config = base_config.with_address("gateway", HostPort("127.0.0.1", gateway_port))
     container = Container.create(base_config)
     tenants = await start_server("127.0.0.1:0", await tenants_registrar(container), container.signer)
     config = base_config.with_address("tenants", replace(base_config.tenants_addr, port=tenants.port))
@@ -178,7 +183,7 @@ async def stack(
     worker_container = Container.create(config)
     async with (
         await start_worker(worker_container, temporal, TaskQueue.CORE),
-        running_gateway(Container.create(config), clock) as gateway_url,
+        running_gateway(Container.create(config), gateway_port, clock) as gateway_url,
         httpx.AsyncClient(base_url=gateway_url) as http,
     ):
         yield Stack(

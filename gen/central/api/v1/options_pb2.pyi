@@ -143,6 +143,8 @@ ROUTE_FIELD_NUMBER: _builtins.int
 ACCESS_FIELD_NUMBER: _builtins.int
 SESSION_TOKEN_FIELD_NUMBER: _builtins.int
 ENDS_SESSION_FIELD_NUMBER: _builtins.int
+REDIRECT_TO_FIELD_NUMBER: _builtins.int
+PRE_LOGIN_TOKEN_FIELD_NUMBER: _builtins.int
 route: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.MethodOptions, Global___RouteOptions]
 """50000-99999 is the range protobuf reserves for an organisation's own options."""
 access: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.MethodOptions, Global___Access.ValueType]
@@ -154,4 +156,14 @@ value into the session cookie and never writes it into a JSON body.
 ends_session: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.FieldOptions, _builtins.bool]
 """Marks a bool response field that is true when the caller's own session ended. The
 gateway then clears the session cookie; the field never appears in a JSON body.
+"""
+redirect_to: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.FieldOptions, _builtins.bool]
+"""Marks a string response field holding where to send the browser: when it is set, the
+gateway answers 302 with it as Location and no body.
+"""
+pre_login_token: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.FieldOptions, _builtins.bool]
+"""On a response, marks the field whose value (when set) becomes the short-lived pre-login
+cookie that binds a single sign-on flow to the browser that started it. On an input,
+marks the field the gateway fills from that cookie (never from the request itself); the
+gateway clears the cookie in its answer, since a flow is finished once.
 """

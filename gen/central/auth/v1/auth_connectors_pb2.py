@@ -30,7 +30,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%central/auth/v1/auth_connectors.proto\x12\x0f\x63\x65ntral.auth.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1c\x63\x65ntral/api/v1/options.proto\x1a\x1a\x63\x65ntral/api/v1/rules.proto\x1a\x1c\x63\x65ntral/lists/v1/lists.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"<\n\x17PasswordConnectorConfig\x12!\n\nmin_length\x18\x01 \x01(\rB\r\xbaH\n*\x05\x18\x80\x02(\x08\xd8\x01\x01\"8\n\x13OidcConnectorConfig\x12\x0e\n\x06issuer\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\"~\n\x18OidcConnectorConfigInput\x12\x1c\n\x06issuer\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xa0\xfa\x18\x01\xc8\x01\x01\x12\x1f\n\tclient_id\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\xb0\xfa\x18\x01\xc8\x01\x01\x12#\n\rclient_secret\x18\x03 \x01(\tB\x0c\xbaH\tr\x04\xb0\xfa\x18\x01\xc8\x01\x01\"\x88\x02\n\rAuthConnector\x12\x19\n\x11\x61uth_connector_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0f\n\x07\x65nabled\x18\x04 \x01(\x08\x12<\n\x08password\x18\x05 \x01(\x0b\x32(.central.auth.v1.PasswordConnectorConfigH\x00\x12\x34\n\x04oidc\x18\x06 \x01(\x0b\x32$.central.auth.v1.OidcConnectorConfigH\x00\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x06\n\x04kind\"L\n\x13\x41uthConnectorPublic\x12\x19\n\x11\x61uth_connector_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\"\xdf\x01\n\x18\x43reateAuthConnectorInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12\x1a\n\x04name\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\x88\xfa\x18\x01\xc8\x01\x01\x12<\n\x08password\x18\x03 \x01(\x0b\x32(.central.auth.v1.PasswordConnectorConfigH\x00\x12\x39\n\x04oidc\x18\x04 \x01(\x0b\x32).central.auth.v1.OidcConnectorConfigInputH\x00\x42\r\n\x04kind\x12\x05\xbaH\x02\x08\x01\"U\n\x1b\x43reateAuthConnectorResponse\x12\x36\n\x0e\x61uth_connector\x18\x01 \x01(\x0b\x32\x1e.central.auth.v1.AuthConnector\"a\n\x15GetAuthConnectorInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12\'\n\x11\x61uth_connector_id\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\xf0\xf9\x18\x01\xc8\x01\x01\"R\n\x18GetAuthConnectorResponse\x12\x36\n\x0e\x61uth_connector\x18\x01 \x01(\x0b\x32\x1e.central.auth.v1.AuthConnector\"y\n\x17ListAuthConnectorsInput\x12\x1e\n\x05limit\x18\x01 \x01(\rB\n\xbaH\x07*\x05\x18\xc8\x01(\x01H\x00\x88\x01\x01\x12\x34\n\x05order\x18\x02 \x01(\x0e\x32\x1b.central.lists.v1.ListOrderB\x08\xbaH\x05\x82\x01\x02\x10\x01\x42\x08\n\x06_limit\"\xa2\x01\n\x1fListAuthConnectorsInputOrCursor\x12\x39\n\x05input\x18\x01 \x01(\x0b\x32(.central.auth.v1.ListAuthConnectorsInputH\x00\x12\x1b\n\x06\x63ursor\x18\x02 \x01(\tB\t\xbaH\x06r\x04\xa8\xfa\x18\x01H\x00\x12\x1f\n\ttenant_id\x18\x03 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x42\x06\n\x04kind\"j\n\x1aListAuthConnectorsResponse\x12\x37\n\x0f\x61uth_connectors\x18\x01 \x03(\x0b\x32\x1e.central.auth.v1.AuthConnector\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"d\n\x18\x45nableAuthConnectorInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12\'\n\x11\x61uth_connector_id\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\xf0\xf9\x18\x01\xc8\x01\x01\"U\n\x1b\x45nableAuthConnectorResponse\x12\x36\n\x0e\x61uth_connector\x18\x01 \x01(\x0b\x32\x1e.central.auth.v1.AuthConnector\"e\n\x19\x44isableAuthConnectorInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12\'\n\x11\x61uth_connector_id\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\xf0\xf9\x18\x01\xc8\x01\x01\"V\n\x1c\x44isableAuthConnectorResponse\x12\x36\n\x0e\x61uth_connector\x18\x01 \x01(\x0b\x32\x1e.central.auth.v1.AuthConnector\"d\n\x18\x44\x65leteAuthConnectorInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12\'\n\x11\x61uth_connector_id\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\xf0\xf9\x18\x01\xc8\x01\x01\"\x1d\n\x1b\x44\x65leteAuthConnectorResponse\"8\n\x15ListLoginOptionsInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\"Y\n\x18ListLoginOptionsResponse\x12=\n\x0f\x61uth_connectors\x18\x01 \x03(\x0b\x32$.central.auth.v1.AuthConnectorPublic2\x8a\x0b\n\x15\x41uthConnectorsService\x12\xbd\x01\n\x13\x43reateAuthConnector\x12).central.auth.v1.CreateAuthConnectorInput\x1a,.central.auth.v1.CreateAuthConnectorResponse\"M\xc2\xf3\x18\x16\n\x0f\x61uth-connectors\x12\x03\n\x01\x01\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02)\"$/tenants/{tenant_id}/auth-connectors:\x01*\x12\xc5\x01\n\x10GetAuthConnector\x12&.central.auth.v1.GetAuthConnectorInput\x1a).central.auth.v1.GetAuthConnectorResponse\"^\xc2\xf3\x18\x16\n\x0f\x61uth-connectors\x12\x03\n\x01\x01\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02:\x12\x38/tenants/{tenant_id}/auth-connectors/{auth_connector_id}\x12\xbf\x01\n\x12ListAuthConnectors\x12\x30.central.auth.v1.ListAuthConnectorsInputOrCursor\x1a+.central.auth.v1.ListAuthConnectorsResponse\"J\xc2\xf3\x18\x16\n\x0f\x61uth-connectors\x12\x03\n\x01\x01\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02&\x12$/tenants/{tenant_id}/auth-connectors\x12\xd5\x01\n\x13\x45nableAuthConnector\x12).central.auth.v1.EnableAuthConnectorInput\x1a,.central.auth.v1.EnableAuthConnectorResponse\"e\xc2\xf3\x18\x16\n\x0f\x61uth-connectors\x12\x03\n\x01\x01\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02\x41\"?/tenants/{tenant_id}/auth-connectors/{auth_connector_id}/enable\x12\xd9\x01\n\x14\x44isableAuthConnector\x12*.central.auth.v1.DisableAuthConnectorInput\x1a-.central.auth.v1.DisableAuthConnectorResponse\"f\xc2\xf3\x18\x16\n\x0f\x61uth-connectors\x12\x03\n\x01\x01\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02\x42\"@/tenants/{tenant_id}/auth-connectors/{auth_connector_id}/disable\x12\xce\x01\n\x13\x44\x65leteAuthConnector\x12).central.auth.v1.DeleteAuthConnectorInput\x1a,.central.auth.v1.DeleteAuthConnectorResponse\"^\xc2\xf3\x18\x16\n\x0f\x61uth-connectors\x12\x03\n\x01\x01\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02:*8/tenants/{tenant_id}/auth-connectors/{auth_connector_id}\x12\xa1\x01\n\x10ListLoginOptions\x12&.central.auth.v1.ListLoginOptionsInput\x1a).central.auth.v1.ListLoginOptionsResponse\":\xc2\xf3\x18\x08\n\x04\x61uth\x12\x00\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02$\x12\"/tenants/{tenant_id}/login-optionsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%central/auth/v1/auth_connectors.proto\x12\x0f\x63\x65ntral.auth.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1c\x63\x65ntral/api/v1/options.proto\x1a\x1a\x63\x65ntral/api/v1/rules.proto\x1a\x1c\x63\x65ntral/lists/v1/lists.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"<\n\x17PasswordConnectorConfig\x12!\n\nmin_length\x18\x01 \x01(\rB\r\xbaH\n*\x05\x18\x80\x02(\x08\xd8\x01\x01\"\xb3\x01\n\x13OidcConnectorConfig\x12\x0e\n\x06issuer\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x0e\n\x06scopes\x18\x03 \x03(\t\x12\x1d\n\x15\x61llowed_email_domains\x18\x04 \x03(\t\x12\x18\n\x10jit_provisioning\x18\x05 \x01(\x08\x12\x14\n\x0c\x64\x65\x66\x61ult_role\x18\x06 \x01(\t\x12\x1a\n\x12\x63lient_auth_method\x18\x07 \x01(\t\"\x89\x03\n\x18OidcConnectorConfigInput\x12\x1e\n\x06issuer\x18\x01 \x01(\tB\x0e\xbaH\x0br\x06\x18\x80\x10\x88\x01\x01\xc8\x01\x01\x12\x1f\n\tclient_id\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\xb0\xfa\x18\x01\xc8\x01\x01\x12#\n\rclient_secret\x18\x03 \x01(\tB\x0c\xbaH\tr\x04\xb0\xfa\x18\x01\xc8\x01\x01\x12?\n\x06scopes\x18\x04 \x03(\tB/\xbaH,\x92\x01)\x10\x14\"%r#2!^[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,128}$\x12\x30\n\x15\x61llowed_email_domains\x18\x05 \x03(\tB\x11\xbaH\x0e\x92\x01\x0b\x10\x32\"\x07r\x05\x18\xfd\x01h\x01\x12\x18\n\x10jit_provisioning\x18\x06 \x01(\x08\x12,\n\x0c\x64\x65\x66\x61ult_role\x18\x07 \x01(\tB\x16\xbaH\x13r\x11R\x00R\x06memberR\x05\x61\x64min\x12L\n\x12\x63lient_auth_method\x18\x08 \x01(\tB0\xbaH-r+R\x00R\x13\x63lient_secret_basicR\x12\x63lient_secret_post\"\x88\x02\n\rAuthConnector\x12\x19\n\x11\x61uth_connector_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0f\n\x07\x65nabled\x18\x04 \x01(\x08\x12<\n\x08password\x18\x05 \x01(\x0b\x32(.central.auth.v1.PasswordConnectorConfigH\x00\x12\x34\n\x04oidc\x18\x06 \x01(\x0b\x32$.central.auth.v1.OidcConnectorConfigH\x00\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x06\n\x04kind\"_\n\x13\x41uthConnectorPublic\x12\x19\n\x11\x61uth_connector_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x11\n\tstart_url\x18\x04 \x01(\t\"\xdf\x01\n\x18\x43reateAuthConnectorInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12\x1a\n\x04name\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\x88\xfa\x18\x01\xc8\x01\x01\x12<\n\x08password\x18\x03 \x01(\x0b\x32(.central.auth.v1.PasswordConnectorConfigH\x00\x12\x39\n\x04oidc\x18\x04 \x01(\x0b\x32).central.auth.v1.OidcConnectorConfigInputH\x00\x42\r\n\x04kind\x12\x05\xbaH\x02\x08\x01\"U\n\x1b\x43reateAuthConnectorResponse\x12\x36\n\x0e\x61uth_connector\x18\x01 \x01(\x0b\x32\x1e.central.auth.v1.AuthConnector\"a\n\x15GetAuthConnectorInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12\'\n\x11\x61uth_connector_id\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\xf0\xf9\x18\x01\xc8\x01\x01\"R\n\x18GetAuthConnectorResponse\x12\x36\n\x0e\x61uth_connector\x18\x01 \x01(\x0b\x32\x1e.central.auth.v1.AuthConnector\"y\n\x17ListAuthConnectorsInput\x12\x1e\n\x05limit\x18\x01 \x01(\rB\n\xbaH\x07*\x05\x18\xc8\x01(\x01H\x00\x88\x01\x01\x12\x34\n\x05order\x18\x02 \x01(\x0e\x32\x1b.central.lists.v1.ListOrderB\x08\xbaH\x05\x82\x01\x02\x10\x01\x42\x08\n\x06_limit\"\xa2\x01\n\x1fListAuthConnectorsInputOrCursor\x12\x39\n\x05input\x18\x01 \x01(\x0b\x32(.central.auth.v1.ListAuthConnectorsInputH\x00\x12\x1b\n\x06\x63ursor\x18\x02 \x01(\tB\t\xbaH\x06r\x04\xa8\xfa\x18\x01H\x00\x12\x1f\n\ttenant_id\x18\x03 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x42\x06\n\x04kind\"j\n\x1aListAuthConnectorsResponse\x12\x37\n\x0f\x61uth_connectors\x18\x01 \x03(\x0b\x32\x1e.central.auth.v1.AuthConnector\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"d\n\x18\x45nableAuthConnectorInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12\'\n\x11\x61uth_connector_id\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\xf0\xf9\x18\x01\xc8\x01\x01\"U\n\x1b\x45nableAuthConnectorResponse\x12\x36\n\x0e\x61uth_connector\x18\x01 \x01(\x0b\x32\x1e.central.auth.v1.AuthConnector\"e\n\x19\x44isableAuthConnectorInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12\'\n\x11\x61uth_connector_id\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\xf0\xf9\x18\x01\xc8\x01\x01\"V\n\x1c\x44isableAuthConnectorResponse\x12\x36\n\x0e\x61uth_connector\x18\x01 \x01(\x0b\x32\x1e.central.auth.v1.AuthConnector\"d\n\x18\x44\x65leteAuthConnectorInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\x12\'\n\x11\x61uth_connector_id\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\xf0\xf9\x18\x01\xc8\x01\x01\"\x1d\n\x1b\x44\x65leteAuthConnectorResponse\"8\n\x15ListLoginOptionsInput\x12\x1f\n\ttenant_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xe0\xf9\x18\x01\xc8\x01\x01\"Y\n\x18ListLoginOptionsResponse\x12=\n\x0f\x61uth_connectors\x18\x01 \x03(\x0b\x32$.central.auth.v1.AuthConnectorPublic2\x8a\x0b\n\x15\x41uthConnectorsService\x12\xbd\x01\n\x13\x43reateAuthConnector\x12).central.auth.v1.CreateAuthConnectorInput\x1a,.central.auth.v1.CreateAuthConnectorResponse\"M\xc2\xf3\x18\x16\n\x0f\x61uth-connectors\x12\x03\n\x01\x01\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02)\"$/tenants/{tenant_id}/auth-connectors:\x01*\x12\xc5\x01\n\x10GetAuthConnector\x12&.central.auth.v1.GetAuthConnectorInput\x1a).central.auth.v1.GetAuthConnectorResponse\"^\xc2\xf3\x18\x16\n\x0f\x61uth-connectors\x12\x03\n\x01\x01\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02:\x12\x38/tenants/{tenant_id}/auth-connectors/{auth_connector_id}\x12\xbf\x01\n\x12ListAuthConnectors\x12\x30.central.auth.v1.ListAuthConnectorsInputOrCursor\x1a+.central.auth.v1.ListAuthConnectorsResponse\"J\xc2\xf3\x18\x16\n\x0f\x61uth-connectors\x12\x03\n\x01\x01\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02&\x12$/tenants/{tenant_id}/auth-connectors\x12\xd5\x01\n\x13\x45nableAuthConnector\x12).central.auth.v1.EnableAuthConnectorInput\x1a,.central.auth.v1.EnableAuthConnectorResponse\"e\xc2\xf3\x18\x16\n\x0f\x61uth-connectors\x12\x03\n\x01\x01\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02\x41\"?/tenants/{tenant_id}/auth-connectors/{auth_connector_id}/enable\x12\xd9\x01\n\x14\x44isableAuthConnector\x12*.central.auth.v1.DisableAuthConnectorInput\x1a-.central.auth.v1.DisableAuthConnectorResponse\"f\xc2\xf3\x18\x16\n\x0f\x61uth-connectors\x12\x03\n\x01\x01\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02\x42\"@/tenants/{tenant_id}/auth-connectors/{auth_connector_id}/disable\x12\xce\x01\n\x13\x44\x65leteAuthConnector\x12).central.auth.v1.DeleteAuthConnectorInput\x1a,.central.auth.v1.DeleteAuthConnectorResponse\"^\xc2\xf3\x18\x16\n\x0f\x61uth-connectors\x12\x03\n\x01\x01\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02:*8/tenants/{tenant_id}/auth-connectors/{auth_connector_id}\x12\xa1\x01\n\x10ListLoginOptions\x12&.central.auth.v1.ListLoginOptionsInput\x1a).central.auth.v1.ListLoginOptionsResponse\":\xc2\xf3\x18\x08\n\x04\x61uth\x12\x00\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02$\x12\"/tenants/{tenant_id}/login-optionsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,11 +40,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PASSWORDCONNECTORCONFIG'].fields_by_name['min_length']._loaded_options = None
   _globals['_PASSWORDCONNECTORCONFIG'].fields_by_name['min_length']._serialized_options = b'\272H\n*\005\030\200\002(\010\330\001\001'
   _globals['_OIDCCONNECTORCONFIGINPUT'].fields_by_name['issuer']._loaded_options = None
-  _globals['_OIDCCONNECTORCONFIGINPUT'].fields_by_name['issuer']._serialized_options = b'\272H\tr\004\240\372\030\001\310\001\001'
+  _globals['_OIDCCONNECTORCONFIGINPUT'].fields_by_name['issuer']._serialized_options = b'\272H\013r\006\030\200\020\210\001\001\310\001\001'
   _globals['_OIDCCONNECTORCONFIGINPUT'].fields_by_name['client_id']._loaded_options = None
   _globals['_OIDCCONNECTORCONFIGINPUT'].fields_by_name['client_id']._serialized_options = b'\272H\tr\004\260\372\030\001\310\001\001'
   _globals['_OIDCCONNECTORCONFIGINPUT'].fields_by_name['client_secret']._loaded_options = None
   _globals['_OIDCCONNECTORCONFIGINPUT'].fields_by_name['client_secret']._serialized_options = b'\272H\tr\004\260\372\030\001\310\001\001'
+  _globals['_OIDCCONNECTORCONFIGINPUT'].fields_by_name['scopes']._loaded_options = None
+  _globals['_OIDCCONNECTORCONFIGINPUT'].fields_by_name['scopes']._serialized_options = b'\272H,\222\001)\020\024\"%r#2!^[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,128}$'
+  _globals['_OIDCCONNECTORCONFIGINPUT'].fields_by_name['allowed_email_domains']._loaded_options = None
+  _globals['_OIDCCONNECTORCONFIGINPUT'].fields_by_name['allowed_email_domains']._serialized_options = b'\272H\016\222\001\013\0202\"\007r\005\030\375\001h\001'
+  _globals['_OIDCCONNECTORCONFIGINPUT'].fields_by_name['default_role']._loaded_options = None
+  _globals['_OIDCCONNECTORCONFIGINPUT'].fields_by_name['default_role']._serialized_options = b'\272H\023r\021R\000R\006memberR\005admin'
+  _globals['_OIDCCONNECTORCONFIGINPUT'].fields_by_name['client_auth_method']._loaded_options = None
+  _globals['_OIDCCONNECTORCONFIGINPUT'].fields_by_name['client_auth_method']._serialized_options = b'\272H-r+R\000R\023client_secret_basicR\022client_secret_post'
   _globals['_CREATEAUTHCONNECTORINPUT'].oneofs_by_name['kind']._loaded_options = None
   _globals['_CREATEAUTHCONNECTORINPUT'].oneofs_by_name['kind']._serialized_options = b'\272H\002\010\001'
   _globals['_CREATEAUTHCONNECTORINPUT'].fields_by_name['tenant_id']._loaded_options = None
@@ -93,44 +101,44 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AUTHCONNECTORSSERVICE'].methods_by_name['ListLoginOptions']._serialized_options = b'\302\363\030\010\n\004auth\022\000\310\363\030\001\202\323\344\223\002$\022\"/tenants/{tenant_id}/login-options'
   _globals['_PASSWORDCONNECTORCONFIG']._serialized_start=238
   _globals['_PASSWORDCONNECTORCONFIG']._serialized_end=298
-  _globals['_OIDCCONNECTORCONFIG']._serialized_start=300
-  _globals['_OIDCCONNECTORCONFIG']._serialized_end=356
-  _globals['_OIDCCONNECTORCONFIGINPUT']._serialized_start=358
-  _globals['_OIDCCONNECTORCONFIGINPUT']._serialized_end=484
-  _globals['_AUTHCONNECTOR']._serialized_start=487
-  _globals['_AUTHCONNECTOR']._serialized_end=751
-  _globals['_AUTHCONNECTORPUBLIC']._serialized_start=753
-  _globals['_AUTHCONNECTORPUBLIC']._serialized_end=829
-  _globals['_CREATEAUTHCONNECTORINPUT']._serialized_start=832
-  _globals['_CREATEAUTHCONNECTORINPUT']._serialized_end=1055
-  _globals['_CREATEAUTHCONNECTORRESPONSE']._serialized_start=1057
-  _globals['_CREATEAUTHCONNECTORRESPONSE']._serialized_end=1142
-  _globals['_GETAUTHCONNECTORINPUT']._serialized_start=1144
-  _globals['_GETAUTHCONNECTORINPUT']._serialized_end=1241
-  _globals['_GETAUTHCONNECTORRESPONSE']._serialized_start=1243
-  _globals['_GETAUTHCONNECTORRESPONSE']._serialized_end=1325
-  _globals['_LISTAUTHCONNECTORSINPUT']._serialized_start=1327
-  _globals['_LISTAUTHCONNECTORSINPUT']._serialized_end=1448
-  _globals['_LISTAUTHCONNECTORSINPUTORCURSOR']._serialized_start=1451
-  _globals['_LISTAUTHCONNECTORSINPUTORCURSOR']._serialized_end=1613
-  _globals['_LISTAUTHCONNECTORSRESPONSE']._serialized_start=1615
-  _globals['_LISTAUTHCONNECTORSRESPONSE']._serialized_end=1721
-  _globals['_ENABLEAUTHCONNECTORINPUT']._serialized_start=1723
-  _globals['_ENABLEAUTHCONNECTORINPUT']._serialized_end=1823
-  _globals['_ENABLEAUTHCONNECTORRESPONSE']._serialized_start=1825
-  _globals['_ENABLEAUTHCONNECTORRESPONSE']._serialized_end=1910
-  _globals['_DISABLEAUTHCONNECTORINPUT']._serialized_start=1912
-  _globals['_DISABLEAUTHCONNECTORINPUT']._serialized_end=2013
-  _globals['_DISABLEAUTHCONNECTORRESPONSE']._serialized_start=2015
-  _globals['_DISABLEAUTHCONNECTORRESPONSE']._serialized_end=2101
-  _globals['_DELETEAUTHCONNECTORINPUT']._serialized_start=2103
-  _globals['_DELETEAUTHCONNECTORINPUT']._serialized_end=2203
-  _globals['_DELETEAUTHCONNECTORRESPONSE']._serialized_start=2205
-  _globals['_DELETEAUTHCONNECTORRESPONSE']._serialized_end=2234
-  _globals['_LISTLOGINOPTIONSINPUT']._serialized_start=2236
-  _globals['_LISTLOGINOPTIONSINPUT']._serialized_end=2292
-  _globals['_LISTLOGINOPTIONSRESPONSE']._serialized_start=2294
-  _globals['_LISTLOGINOPTIONSRESPONSE']._serialized_end=2383
-  _globals['_AUTHCONNECTORSSERVICE']._serialized_start=2386
-  _globals['_AUTHCONNECTORSSERVICE']._serialized_end=3804
+  _globals['_OIDCCONNECTORCONFIG']._serialized_start=301
+  _globals['_OIDCCONNECTORCONFIG']._serialized_end=480
+  _globals['_OIDCCONNECTORCONFIGINPUT']._serialized_start=483
+  _globals['_OIDCCONNECTORCONFIGINPUT']._serialized_end=876
+  _globals['_AUTHCONNECTOR']._serialized_start=879
+  _globals['_AUTHCONNECTOR']._serialized_end=1143
+  _globals['_AUTHCONNECTORPUBLIC']._serialized_start=1145
+  _globals['_AUTHCONNECTORPUBLIC']._serialized_end=1240
+  _globals['_CREATEAUTHCONNECTORINPUT']._serialized_start=1243
+  _globals['_CREATEAUTHCONNECTORINPUT']._serialized_end=1466
+  _globals['_CREATEAUTHCONNECTORRESPONSE']._serialized_start=1468
+  _globals['_CREATEAUTHCONNECTORRESPONSE']._serialized_end=1553
+  _globals['_GETAUTHCONNECTORINPUT']._serialized_start=1555
+  _globals['_GETAUTHCONNECTORINPUT']._serialized_end=1652
+  _globals['_GETAUTHCONNECTORRESPONSE']._serialized_start=1654
+  _globals['_GETAUTHCONNECTORRESPONSE']._serialized_end=1736
+  _globals['_LISTAUTHCONNECTORSINPUT']._serialized_start=1738
+  _globals['_LISTAUTHCONNECTORSINPUT']._serialized_end=1859
+  _globals['_LISTAUTHCONNECTORSINPUTORCURSOR']._serialized_start=1862
+  _globals['_LISTAUTHCONNECTORSINPUTORCURSOR']._serialized_end=2024
+  _globals['_LISTAUTHCONNECTORSRESPONSE']._serialized_start=2026
+  _globals['_LISTAUTHCONNECTORSRESPONSE']._serialized_end=2132
+  _globals['_ENABLEAUTHCONNECTORINPUT']._serialized_start=2134
+  _globals['_ENABLEAUTHCONNECTORINPUT']._serialized_end=2234
+  _globals['_ENABLEAUTHCONNECTORRESPONSE']._serialized_start=2236
+  _globals['_ENABLEAUTHCONNECTORRESPONSE']._serialized_end=2321
+  _globals['_DISABLEAUTHCONNECTORINPUT']._serialized_start=2323
+  _globals['_DISABLEAUTHCONNECTORINPUT']._serialized_end=2424
+  _globals['_DISABLEAUTHCONNECTORRESPONSE']._serialized_start=2426
+  _globals['_DISABLEAUTHCONNECTORRESPONSE']._serialized_end=2512
+  _globals['_DELETEAUTHCONNECTORINPUT']._serialized_start=2514
+  _globals['_DELETEAUTHCONNECTORINPUT']._serialized_end=2614
+  _globals['_DELETEAUTHCONNECTORRESPONSE']._serialized_start=2616
+  _globals['_DELETEAUTHCONNECTORRESPONSE']._serialized_end=2645
+  _globals['_LISTLOGINOPTIONSINPUT']._serialized_start=2647
+  _globals['_LISTLOGINOPTIONSINPUT']._serialized_end=2703
+  _globals['_LISTLOGINOPTIONSRESPONSE']._serialized_start=2705
+  _globals['_LISTLOGINOPTIONSRESPONSE']._serialized_end=2794
+  _globals['_AUTHCONNECTORSSERVICE']._serialized_start=2797
+  _globals['_AUTHCONNECTORSSERVICE']._serialized_end=4215
 # @@protoc_insertion_point(module_scope)

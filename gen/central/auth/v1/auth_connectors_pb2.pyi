@@ -48,17 +48,34 @@ class OidcConnectorConfig(_message.Message):
 
     ISSUER_FIELD_NUMBER: _builtins.int
     CLIENT_ID_FIELD_NUMBER: _builtins.int
+    SCOPES_FIELD_NUMBER: _builtins.int
+    ALLOWED_EMAIL_DOMAINS_FIELD_NUMBER: _builtins.int
+    JIT_PROVISIONING_FIELD_NUMBER: _builtins.int
+    DEFAULT_ROLE_FIELD_NUMBER: _builtins.int
+    CLIENT_AUTH_METHOD_FIELD_NUMBER: _builtins.int
     issuer: _builtins.str
     client_id: _builtins.str
+    jit_provisioning: _builtins.bool
+    default_role: _builtins.str
+    client_auth_method: _builtins.str
+    @_builtins.property
+    def scopes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def allowed_email_domains(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
         issuer: _builtins.str = ...,
         client_id: _builtins.str = ...,
+        scopes: _abc.Iterable[_builtins.str] | None = ...,
+        allowed_email_domains: _abc.Iterable[_builtins.str] | None = ...,
+        jit_provisioning: _builtins.bool = ...,
+        default_role: _builtins.str = ...,
+        client_auth_method: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_id", b"client_id", "issuer", b"issuer"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allowed_email_domains", b"allowed_email_domains", "client_auth_method", b"client_auth_method", "client_id", b"client_id", "default_role", b"default_role", "issuer", b"issuer", "jit_provisioning", b"jit_provisioning", "scopes", b"scopes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -71,19 +88,44 @@ class OidcConnectorConfigInput(_message.Message):
     ISSUER_FIELD_NUMBER: _builtins.int
     CLIENT_ID_FIELD_NUMBER: _builtins.int
     CLIENT_SECRET_FIELD_NUMBER: _builtins.int
+    SCOPES_FIELD_NUMBER: _builtins.int
+    ALLOWED_EMAIL_DOMAINS_FIELD_NUMBER: _builtins.int
+    JIT_PROVISIONING_FIELD_NUMBER: _builtins.int
+    DEFAULT_ROLE_FIELD_NUMBER: _builtins.int
+    CLIENT_AUTH_METHOD_FIELD_NUMBER: _builtins.int
     issuer: _builtins.str
+    """https, or http on a loopback host (development and tests); the service checks which."""
     client_id: _builtins.str
     client_secret: _builtins.str
+    jit_provisioning: _builtins.bool
+    """Make a tenant user at first login (a verified email in an allowed domain only)."""
+    default_role: _builtins.str
+    """The role of a user made at first login; `member` when empty."""
+    client_auth_method: _builtins.str
+    """How the client authenticates at the token endpoint; `client_secret_basic` when empty."""
+    @_builtins.property
+    def scopes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Asked of the provider; `openid email profile` when empty (`openid` is always asked)."""
+
+    @_builtins.property
+    def allowed_email_domains(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Email domains whose verified addresses may be linked to, or provisioned as, tenant users."""
+
     def __init__(
         self,
         *,
         issuer: _builtins.str = ...,
         client_id: _builtins.str = ...,
         client_secret: _builtins.str = ...,
+        scopes: _abc.Iterable[_builtins.str] | None = ...,
+        allowed_email_domains: _abc.Iterable[_builtins.str] | None = ...,
+        jit_provisioning: _builtins.bool = ...,
+        default_role: _builtins.str = ...,
+        client_auth_method: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_id", b"client_id", "client_secret", b"client_secret", "issuer", b"issuer"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allowed_email_domains", b"allowed_email_domains", "client_auth_method", b"client_auth_method", "client_id", b"client_id", "client_secret", b"client_secret", "default_role", b"default_role", "issuer", b"issuer", "jit_provisioning", b"jit_provisioning", "scopes", b"scopes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -142,20 +184,24 @@ class AuthConnectorPublic(_message.Message):
     AUTH_CONNECTOR_ID_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     KIND_FIELD_NUMBER: _builtins.int
+    START_URL_FIELD_NUMBER: _builtins.int
     auth_connector_id: _builtins.str
     name: _builtins.str
     kind: _builtins.str
     """"password" or "oidc"."""
+    start_url: _builtins.str
+    """An OIDC connector's: the path on this origin that starts its login."""
     def __init__(
         self,
         *,
         auth_connector_id: _builtins.str = ...,
         name: _builtins.str = ...,
         kind: _builtins.str = ...,
+        start_url: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["auth_connector_id", b"auth_connector_id", "kind", b"kind", "name", b"name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["auth_connector_id", b"auth_connector_id", "kind", b"kind", "name", b"name", "start_url", b"start_url"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

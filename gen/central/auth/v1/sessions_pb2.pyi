@@ -521,3 +521,125 @@ class ReportSessionUseResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ReportSessionUseResponse: _TypeAlias = ReportSessionUseResponse  # noqa: Y015
+
+@_typing.final
+class StartOidcLoginInput(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AUTH_CONNECTOR_ID_FIELD_NUMBER: _builtins.int
+    RETURN_TO_FIELD_NUMBER: _builtins.int
+    auth_connector_id: _builtins.str
+    return_to: _builtins.str
+    """A path on this origin (`/x`), where the browser lands after logging in; `/` when empty."""
+    def __init__(
+        self,
+        *,
+        auth_connector_id: _builtins.str = ...,
+        return_to: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["auth_connector_id", b"auth_connector_id", "return_to", b"return_to"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StartOidcLoginInput: _TypeAlias = StartOidcLoginInput  # noqa: Y015
+
+@_typing.final
+class StartOidcLoginResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LOCATION_FIELD_NUMBER: _builtins.int
+    PRE_LOGIN_TOKEN_FIELD_NUMBER: _builtins.int
+    location: _builtins.str
+    """The provider's authorization endpoint with this flow's parameters."""
+    pre_login_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        location: _builtins.str = ...,
+        pre_login_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["location", b"location", "pre_login_token", b"pre_login_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StartOidcLoginResponse: _TypeAlias = StartOidcLoginResponse  # noqa: Y015
+
+@_typing.final
+class FinishOidcLoginInput(_message.Message):
+    """The provider's authorization response (OAuth 2.0 and RFC 9207 parameters)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    ERROR_DESCRIPTION_FIELD_NUMBER: _builtins.int
+    ISS_FIELD_NUMBER: _builtins.int
+    SCOPE_FIELD_NUMBER: _builtins.int
+    SESSION_STATE_FIELD_NUMBER: _builtins.int
+    AUTHUSER_FIELD_NUMBER: _builtins.int
+    HD_FIELD_NUMBER: _builtins.int
+    PROMPT_FIELD_NUMBER: _builtins.int
+    PRE_LOGIN_TOKEN_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    state: _builtins.str
+    error: _builtins.str
+    error_description: _builtins.str
+    iss: _builtins.str
+    scope: _builtins.str
+    """Sent by some providers beside the code; not used."""
+    session_state: _builtins.str
+    authuser: _builtins.str
+    hd: _builtins.str
+    prompt: _builtins.str
+    pre_login_token: _builtins.str
+    """Filled by the gateway from the pre-login cookie."""
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        state: _builtins.str = ...,
+        error: _builtins.str = ...,
+        error_description: _builtins.str = ...,
+        iss: _builtins.str = ...,
+        scope: _builtins.str = ...,
+        session_state: _builtins.str = ...,
+        authuser: _builtins.str = ...,
+        hd: _builtins.str = ...,
+        prompt: _builtins.str = ...,
+        pre_login_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["authuser", b"authuser", "code", b"code", "error", b"error", "error_description", b"error_description", "hd", b"hd", "iss", b"iss", "pre_login_token", b"pre_login_token", "prompt", b"prompt", "scope", b"scope", "session_state", b"session_state", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FinishOidcLoginInput: _TypeAlias = FinishOidcLoginInput  # noqa: Y015
+
+@_typing.final
+class FinishOidcLoginResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LOCATION_FIELD_NUMBER: _builtins.int
+    SESSION_TOKEN_FIELD_NUMBER: _builtins.int
+    location: _builtins.str
+    """`returnTo` of the flow."""
+    session_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        location: _builtins.str = ...,
+        session_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["location", b"location", "session_token", b"session_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FinishOidcLoginResponse: _TypeAlias = FinishOidcLoginResponse  # noqa: Y015

@@ -40,6 +40,16 @@ class SessionsServiceStub:
                 request_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.PasswordLoginInput.SerializeToString,
                 response_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.PasswordLoginResponse.FromString,
                 _registered_method=True)
+        self.StartOidcLogin = channel.unary_unary(
+                '/central.auth.v1.SessionsService/StartOidcLogin',
+                request_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.StartOidcLoginInput.SerializeToString,
+                response_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.StartOidcLoginResponse.FromString,
+                _registered_method=True)
+        self.FinishOidcLogin = channel.unary_unary(
+                '/central.auth.v1.SessionsService/FinishOidcLogin',
+                request_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.FinishOidcLoginInput.SerializeToString,
+                response_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.FinishOidcLoginResponse.FromString,
+                _registered_method=True)
         self.Logout = channel.unary_unary(
                 '/central.auth.v1.SessionsService/Logout',
                 request_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.LogoutInput.SerializeToString,
@@ -88,6 +98,20 @@ class SessionsServiceServicer:
 
     def PasswordLogin(self, request, context):
         """One answer for every wrong part (tenant, email, password, disabled connector).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartOidcLogin(self, request, context):
+        """Starts single sign-on through a tenant's OIDC connector: a 302 to its provider.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FinishOidcLogin(self, request, context):
+        """Where the provider sends the browser back: opens a session, then a 302 to `returnTo`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -158,6 +182,16 @@ def add_SessionsServiceServicer_to_server(servicer, server):
                     request_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.PasswordLoginInput.FromString,
                     response_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.PasswordLoginResponse.SerializeToString,
             ),
+            'StartOidcLogin': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartOidcLogin,
+                    request_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.StartOidcLoginInput.FromString,
+                    response_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.StartOidcLoginResponse.SerializeToString,
+            ),
+            'FinishOidcLogin': grpc.unary_unary_rpc_method_handler(
+                    servicer.FinishOidcLogin,
+                    request_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.FinishOidcLoginInput.FromString,
+                    response_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.FinishOidcLoginResponse.SerializeToString,
+            ),
             'Logout': grpc.unary_unary_rpc_method_handler(
                     servicer.Logout,
                     request_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.LogoutInput.FromString,
@@ -227,6 +261,60 @@ class SessionsService:
             '/central.auth.v1.SessionsService/PasswordLogin',
             central_dot_auth_dot_v1_dot_sessions__pb2.PasswordLoginInput.SerializeToString,
             central_dot_auth_dot_v1_dot_sessions__pb2.PasswordLoginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartOidcLogin(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/central.auth.v1.SessionsService/StartOidcLogin',
+            central_dot_auth_dot_v1_dot_sessions__pb2.StartOidcLoginInput.SerializeToString,
+            central_dot_auth_dot_v1_dot_sessions__pb2.StartOidcLoginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FinishOidcLogin(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/central.auth.v1.SessionsService/FinishOidcLogin',
+            central_dot_auth_dot_v1_dot_sessions__pb2.FinishOidcLoginInput.SerializeToString,
+            central_dot_auth_dot_v1_dot_sessions__pb2.FinishOidcLoginResponse.FromString,
             options,
             channel_credentials,
             insecure,

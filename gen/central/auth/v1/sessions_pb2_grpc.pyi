@@ -35,6 +35,10 @@ class SessionsServiceStub:
     def __new__(cls, channel: _aio.Channel) -> SessionsServiceAsyncStub: ...
     PasswordLogin: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.PasswordLoginInput, _sessions_pb2.PasswordLoginResponse]
     """One answer for every wrong part (tenant, email, password, disabled connector)."""
+    StartOidcLogin: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.StartOidcLoginInput, _sessions_pb2.StartOidcLoginResponse]
+    """Starts single sign-on through a tenant's OIDC connector: a 302 to its provider."""
+    FinishOidcLogin: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.FinishOidcLoginInput, _sessions_pb2.FinishOidcLoginResponse]
+    """Where the provider sends the browser back: opens a session, then a 302 to `returnTo`."""
     Logout: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.LogoutInput, _sessions_pb2.LogoutResponse]
     """Revokes the caller's session, if any, and clears the cookie."""
     ListMySessions: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.ListMySessionsInputOrCursor, _sessions_pb2.ListMySessionsResponse]
@@ -62,6 +66,10 @@ class SessionsServiceAsyncStub(SessionsServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     PasswordLogin: _aio.UnaryUnaryMultiCallable[_sessions_pb2.PasswordLoginInput, _sessions_pb2.PasswordLoginResponse]  # type: ignore[assignment]
     """One answer for every wrong part (tenant, email, password, disabled connector)."""
+    StartOidcLogin: _aio.UnaryUnaryMultiCallable[_sessions_pb2.StartOidcLoginInput, _sessions_pb2.StartOidcLoginResponse]  # type: ignore[assignment]
+    """Starts single sign-on through a tenant's OIDC connector: a 302 to its provider."""
+    FinishOidcLogin: _aio.UnaryUnaryMultiCallable[_sessions_pb2.FinishOidcLoginInput, _sessions_pb2.FinishOidcLoginResponse]  # type: ignore[assignment]
+    """Where the provider sends the browser back: opens a session, then a 302 to `returnTo`."""
     Logout: _aio.UnaryUnaryMultiCallable[_sessions_pb2.LogoutInput, _sessions_pb2.LogoutResponse]  # type: ignore[assignment]
     """Revokes the caller's session, if any, and clears the cookie."""
     ListMySessions: _aio.UnaryUnaryMultiCallable[_sessions_pb2.ListMySessionsInputOrCursor, _sessions_pb2.ListMySessionsResponse]  # type: ignore[assignment]
@@ -92,6 +100,22 @@ class SessionsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_sessions_pb2.PasswordLoginResponse, _abc.Awaitable[_sessions_pb2.PasswordLoginResponse]]:
         """One answer for every wrong part (tenant, email, password, disabled connector)."""
+
+    @_abc_1.abstractmethod
+    def StartOidcLogin(
+        self,
+        request: _sessions_pb2.StartOidcLoginInput,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sessions_pb2.StartOidcLoginResponse, _abc.Awaitable[_sessions_pb2.StartOidcLoginResponse]]:
+        """Starts single sign-on through a tenant's OIDC connector: a 302 to its provider."""
+
+    @_abc_1.abstractmethod
+    def FinishOidcLogin(
+        self,
+        request: _sessions_pb2.FinishOidcLoginInput,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sessions_pb2.FinishOidcLoginResponse, _abc.Awaitable[_sessions_pb2.FinishOidcLoginResponse]]:
+        """Where the provider sends the browser back: opens a session, then a 302 to `returnTo`."""
 
     @_abc_1.abstractmethod
     def Logout(
