@@ -24,6 +24,9 @@ Scope = Literal["session_id", "tenant_user_id", "tenant_id"]
 # A gateway this many changes behind is dropped, not waited for: it will reconnect, empty.
 _MAX_BACKLOG = 10_000
 _LIVE_WAIT_SECONDS = 5.0
+# `caught_up` again after this long without a change, so that a gateway can tell a quiet stream
+# from a silent one (services/gateway/session_changes.py).
+HEARTBEAT_SECONDS = 1.0
 
 
 async def announce(executor: Executor, scope: Scope, rich_id: str) -> None:
@@ -75,7 +78,10 @@ class SessionChangeHub:
         try:
             yield pb.SessionChange(caught_up=True)
             while True:
-                change = await queue.get()
+                try:
+                    change = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                except TimeoutError:
+                    change = pb.SessionChange(caught_up=True)
                 if isinstance(change, _Ended):
                     raise UnavailableError("session changes were interrupted")
                 yield change

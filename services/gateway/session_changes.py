@@ -1,13 +1,15 @@
 """The gateway's end of the auth service's stream of session changes, held open for as long as it runs.
 
-`caught_up` makes the cache trusted (and empty); each change drops what it names; a broken or
-ended stream makes the cache untrusted at once, then the follower reconnects after a pause.
+`caught_up` makes the cache trusted (and empty) and, sent again as a heartbeat, keeps it so;
+each change drops what it names; a broken, ended or silent stream (nothing heard for longer
+than the silence bound) makes the cache untrusted at once, then the follower reconnects.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 import grpc
 
@@ -21,7 +23,8 @@ from services.gateway.session_cache import SessionCache
 def apply_change(cache: SessionCache, change: sessions_pb2.SessionChange) -> None:
     kind = change.WhichOneof("change")
     if kind == "caught_up":
-        cache.trust()
+        if not cache.trusted:
+            cache.trust()
     elif kind == "session_id":
         cache.forget(session_id=change.session_id)
     elif kind == "tenant_user_id":
@@ -35,13 +38,19 @@ def apply_change(cache: SessionCache, change: sessions_pb2.SessionChange) -> Non
 
 class SessionChangeFollower:
     def __init__(
-        self, channel: grpc.aio.Channel, signer: PrincipalSigner, cache: SessionCache, retry_seconds: float
+        self,
+        channel: grpc.aio.Channel,
+        signer: PrincipalSigner,
+        cache: SessionCache,
+        retry_seconds: float,
+        silence_seconds: float,
     ) -> None:
         self.channel = channel
         self._watch = sessions_pb2_grpc.SessionsServiceStub(channel).WatchSessionChanges
         self._signer = signer
         self._cache = cache
         self._retry_seconds = retry_seconds
+        self._silence_seconds = silence_seconds
         self._task: asyncio.Task[None] | None = None
         self._logger = get_logger(type(self).__name__)
 
@@ -65,12 +74,25 @@ class SessionChangeFollower:
                     metadata=principal_metadata(self._signer, SYSTEM),
                     wait_for_ready=True,
                 )
-                async for change in call:
-                    apply_change(self._cache, change)
+                await self._follow(call)
                 self._logger.warning("session changes ended; validating every request")
+            except TimeoutError:
+                if self._cache.trusted:
+                    self._logger.warning("session changes silent; validating every request")
             except grpc.aio.AioRpcError as error:
                 if self._cache.trusted:
                     self._logger.warning("session changes lost (%s); validating every request", error.code())
             finally:
                 self._cache.distrust()
             await asyncio.sleep(self._retry_seconds)
+
+    async def _follow(self, call: grpc.aio.UnaryStreamCall[Any, sessions_pb2.SessionChange]) -> None:
+        try:
+            while True:
+                async with asyncio.timeout(self._silence_seconds):
+                    change = await call.read()
+                if not isinstance(change, sessions_pb2.SessionChange):
+                    return  # grpc.aio.EOF: the stream ended
+                apply_change(self._cache, change)
+        finally:
+            call.cancel()

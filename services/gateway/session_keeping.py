@@ -16,6 +16,9 @@ from services.gateway.sessions import SessionValidator
 
 MAX_CACHED_SESSIONS = 100_000
 _RETRY_SECONDS = 0.2
+# Auth sends a heartbeat every second (services/auth/session_changes.py): three missed, and the
+# stream is taken for lost.
+_SILENCE_SECONDS = 3.0
 _REPORT_INTERVAL_SECONDS = 1.0
 
 
@@ -39,7 +42,7 @@ class SessionKeeping:
         uses = SessionUseLog(clock)
         return cls(
             SessionValidator(channel, signer, deadline_seconds, cache, uses),
-            SessionChangeFollower(stream_channel, signer, cache, _RETRY_SECONDS),
+            SessionChangeFollower(stream_channel, signer, cache, _RETRY_SECONDS, _SILENCE_SECONDS),
             SessionUseReporter(channel, signer, uses, _REPORT_INTERVAL_SECONDS, deadline_seconds),
         )
 

@@ -159,3 +159,11 @@ async def test_a_change_served_by_this_gateway_drops_the_tenants_sessions_before
         assert len(cache) == 2
         validator.after_call(routes["Logout"], caller)
         assert cache.get(b"mine") is None and cache.get(b"other") is not None
+
+
+def test_a_heartbeat_keeps_what_the_cache_holds() -> None:
+    clock = Clock()
+    cache = trusted_cache(clock)
+    cache.put(b"a", session(clock), cache.generation)
+    apply_change(cache, sessions_pb2.SessionChange(caught_up=True))
+    assert cache.get(b"a") is not None

@@ -442,7 +442,9 @@ class SessionChange(_message.Message):
     TENANT_USER_ID_FIELD_NUMBER: _builtins.int
     TENANT_ID_FIELD_NUMBER: _builtins.int
     caught_up: _builtins.bool
-    """Sent once, first: every change from now on follows on this stream."""
+    """Sent first, then again after a second without a change (a heartbeat): every change
+    from the first on follows on this stream.
+    """
     session_id: _builtins.str
     tenant_user_id: _builtins.str
     tenant_id: _builtins.str
