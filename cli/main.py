@@ -46,6 +46,10 @@ def _parser() -> argparse.ArgumentParser:
     listing = tenants.add_parser("list", help="list tenants, oldest first")
     listing.add_argument("--limit", type=int)
     listing.add_argument("--cursor")
+    temporal = commands.add_parser("temporal", help="read Temporal histories").add_subparsers(
+        dest="action", required=True
+    )
+    temporal.add_parser("decode", help="open the sealed payloads of a history (JSON on standard input)")
     users = commands.add_parser("users", help="manage tenant users")
     users_actions = users.add_subparsers(dest="action", required=True)
     create_user = users_actions.add_parser("create", help="create a tenant user (password on standard input)")
@@ -85,6 +89,10 @@ def _run(config: Config, args: argparse.Namespace) -> Coroutine[Any, Any, int]:
             if args.action == "get":
                 return operator.run(config, address, operator.tenants_get(args.tenant_id))
             return operator.run(config, address, operator.tenants_list(args.limit, args.cursor))
+        case "temporal":
+            from cli.temporal_decode import decode
+
+            return decode(config)
         case "users":
             call = operator.users_create(
                 args.tenant, args.email, args.display_name, args.role, operator.read_password()
@@ -100,7 +108,9 @@ async def _serve(config: Config, name: str) -> int:
         from common.grpc.server import serve_until_signalled
 
         register = await process.load()(container)
-        await serve_until_signalled(name, str(config.address(name)), register, container)
+        await serve_until_signalled(
+            name, str(config.address(name)), register, container, process.max_message_bytes
+        )
     else:
         await process.load()(container)
     return 0

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from temporalio.client import Client
+from temporalio.converter import DataConverter
 
 from common.config import Config
 from common.telemetry import Telemetry
+from common.temporal.codec import EncryptingCodec
 from common.temporal.dispatcher import TemporalDispatcher
 from common.temporal.errors import temporal_unavailable
 from common.temporal.signatures import InputSignatures, InputSignaturesInterceptor
@@ -18,6 +22,8 @@ async def connect(config: Config, telemetry: Telemetry | None = None) -> Client:
     return await Client.connect(
         str(config.temporal_addr),
         namespace=config.temporal_namespace,
+        # Histories hold only what this codec sealed.
+        data_converter=dataclasses.replace(DataConverter.default, payload_codec=EncryptingCodec.load(config)),
         interceptors=[signatures, *(telemetry.temporal_interceptors() if telemetry else [])],
     )
 
