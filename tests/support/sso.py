@@ -108,20 +108,24 @@ _HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 
 
 async def sign_in_through(http: httpx.AsyncClient, start_url: str, login: str) -> httpx.Response:
-    """Follow redirects from `start_url`, filling the provider's login and consent pages, until
-    an answer that is neither a redirect nor a provider page (or a redirect off both origins)."""
+    """The whole login from `start_url`: Central's answer to the provider's redirect back."""
+    return await http.get(await authorize(http, start_url, login))
+
+
+async def authorize(http: httpx.AsyncClient, start_url: str, login: str) -> str:
+    """Follow redirects from `start_url`, filling the provider's login and consent pages as `login`,
+    up to the provider's redirect back to Central: its callback URL, not yet requested."""
     url, response = start_url, await http.get(start_url)
     origin = _origin(start_url)
     for _ in range(20):
         if response.is_redirect:
             url = urljoin(url, response.headers["location"])
-            if _origin(url) == origin and not url.startswith(origin + "/auth/oidc/"):
-                return response  # back on Central, at returnTo
+            if _origin(url) == origin:
+                return url
             response = await http.get(url)
             continue
         form = _FORM.search(response.text) if response.status_code == 200 else None
-        if form is None or _origin(url) == origin:
-            return response
+        assert form is not None, f"{url} answered {response.status_code}: {response.text[:300]}"
         fields = dict(_HIDDEN.findall(form.group(2)))
         if fields.get("prompt") == "login":
             fields |= {"login": login, "password": "any"}
