@@ -74,3 +74,24 @@ def test_the_gateway_believes_forwarding_headers_from_its_proxy_alone() -> None:
     # Nobody else reaches the gateway from outside this host.
     assert all(port.startswith("127.0.0.1:") for port in services["gateway"]["ports"])
     assert "gateway:8080" in services["proxy"]["command"]
+
+
+def networks_of(service: dict[str, Any]) -> set[str]:
+    return set(service.get("networks") or ["default"])
+
+
+def test_temporal_is_reached_only_by_the_processes_that_start_or_run_workflows() -> None:
+    services = COMPOSE["services"]
+    assert networks_of(services["temporal"]) == {"temporal"}
+    assert COMPOSE["networks"]["temporal"]["internal"] is True
+    on_temporal = {name for name, service in services.items() if "temporal" in networks_of(service)}
+    # auth starts signups, the workers run workflows, postgres is Temporal's own store.
+    assert {"temporal-ui", "postgres", "auth", "worker-core"} <= on_temporal
+    assert not {"gateway", "tenants", "migrate", "proxy"} & on_temporal
+
+
+def test_the_temporal_ui_is_read_only_and_on_this_host_alone() -> None:
+    ui = COMPOSE["services"]["temporal-ui"]
+    assert ui["environment"]["TEMPORAL_DISABLE_WRITE_ACTIONS"] == "true"
+    assert ui["ports"] and all(port.startswith("127.0.0.1:") for port in ui["ports"])
+    assert not COMPOSE["networks"]["temporal-ui"]
