@@ -36,9 +36,10 @@ class _Keys:
 
 
 class ProviderDirectory:
-    def __init__(self, timeout_seconds: float) -> None:
+    def __init__(self, timeout_seconds: float, transport: httpx.AsyncBaseTransport | None = None) -> None:
         # Logins are rare next to requests: a client per call, nothing to close at shutdown.
         self.timeout = httpx.Timeout(timeout_seconds)
+        self.transport = transport
         self._metadata: dict[str, tuple[ProviderMetadata, float]] = {}
         self._keys: dict[str, _Keys] = {}
         self._lock = asyncio.Lock()
@@ -82,7 +83,7 @@ class ProviderDirectory:
 
     async def post_form(self, url: str, body: str, auth: httpx.Auth) -> httpx.Response:
         """POST to a provider's endpoint (the token endpoint); httpx.HTTPError when it does not answer."""
-        async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as http:
+        async with self._client() as http:
             return await http.post(
                 url,
                 content=body,
@@ -92,7 +93,7 @@ class ProviderDirectory:
 
     async def _get_json(self, url: str) -> dict[str, Any]:
         try:
-            async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as http:
+            async with self._client() as http:
                 response = await http.get(url, headers={"accept": "application/json"})
             response.raise_for_status()
             document = response.json()
@@ -101,6 +102,9 @@ class ProviderDirectory:
         if not isinstance(document, dict):
             raise _unavailable("the provider answered something that is not a JSON object")
         return document
+
+    def _client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, transport=self.transport)
 
 
 def _has_kid(keys: KeySet, kid: str | None) -> bool:
