@@ -19,6 +19,10 @@ from typing import Any
 from common.config import ConfigError
 
 _EXPORTERS = ("none", "console", "otlp")
+# Never recorded, even when header capture is on (OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_*).
+_SANITIZED_HEADERS = ("cookie", "set-cookie", "authorization")
+_SANITIZE_VARIABLE = "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS"
+_HIDDEN_QUERY = "central.query_string"
 
 
 @dataclass
@@ -66,16 +70,46 @@ class Telemetry:
 
         return [TracingInterceptor()]
 
-    def wrap_asgi(self, app: Any) -> Any:
+    def wrap_asgi(self, app: Any, tracer_provider: Any = None) -> Any:
         if not self.enabled:
             return app
         from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 
-        return OpenTelemetryMiddleware(app)
+        sanitized = [*_SANITIZED_HEADERS, *_listed(os.environ.get(_SANITIZE_VARIABLE))]
+        traced = OpenTelemetryMiddleware(
+            _with_query(app), tracer_provider=tracer_provider, http_capture_headers_sanitize_fields=sanitized
+        )
+        return _without_query(traced)
 
     def shutdown(self) -> None:
         if self._provider is not None:
             self._provider.shutdown()
+
+
+def _listed(value: str | None) -> list[str]:
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+def _without_query(traced: Any) -> Any:
+    """Spans never see the query string (list cursors): it is set aside around the tracing."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope.get("type") in ("http", "websocket"):
+            scope = {**scope, "query_string": b"", _HIDDEN_QUERY: scope.get("query_string", b"")}
+        await traced(scope, receive, send)
+
+    return app
+
+
+def _with_query(inner: Any) -> Any:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if _HIDDEN_QUERY in scope:
+            query = scope[_HIDDEN_QUERY]
+            scope = {key: value for key, value in scope.items() if key != _HIDDEN_QUERY}
+            scope["query_string"] = query
+        await inner(scope, receive, send)
+
+    return app
 
 
 _installed_once: dict[str, Telemetry] = {}

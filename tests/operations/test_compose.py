@@ -95,3 +95,13 @@ def test_the_temporal_ui_is_read_only_and_on_this_host_alone() -> None:
     assert ui["environment"]["TEMPORAL_DISABLE_WRITE_ACTIONS"] == "true"
     assert ui["ports"] and all(port.startswith("127.0.0.1:") for port in ui["ports"])
     assert not COMPOSE["networks"]["temporal-ui"]
+
+
+def test_the_build_context_leaves_out_keys_and_local_state() -> None:
+    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()}
+    assert {".central/", "*.key", ".git/", ".venv/"} <= ignored
+    # Everything the Dockerfile copies is still in the context.
+    copied = re.findall(r"^COPY (?!--from)(.+) \S+$", (ROOT / "Dockerfile").read_text(), re.MULTILINE)
+    for sources in copied:
+        for source in sources.split():
+            assert source not in ignored and f"{source}/" not in ignored, source
