@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -271,3 +272,17 @@ async def test_the_client_secret_is_stored_encrypted(
     config, text = row
     assert CLIENT_SECRET not in text
     assert set(config["client_secret"]) == {"kid", "ciphertext"}
+
+
+async def test_a_state_older_than_ten_minutes_is_refused(
+    stack: Stack, oidc_providers: tuple[Provider, Provider]
+) -> None:
+    admin = await signed_in(stack)
+    email = f"old-{secrets.token_hex(3)}@sso.example"
+    await new_user(stack, admin.tenant_id, role="member", email=email)
+    connector = await add_oidc_connector(stack, admin, oidc_providers[0])
+    async with browser() as http:
+        callback = await authorize(http, start_url(stack, connector), email)
+        stack.clock.advance(timedelta(minutes=10, seconds=1))
+        expired = await http.get(callback)
+    assert (expired.status_code, reason(expired)) == (400, "OIDC_STATE_INVALID")
