@@ -11,6 +11,7 @@ from common.errors import (
     PermissionDeniedError,
     UnauthenticatedError,
     UnavailableError,
+    ValidationError,
 )
 
 DOMAIN = "auth.central"
@@ -23,6 +24,15 @@ def tenant_not_found() -> NotFoundError:
 
 def tenant_user_not_found() -> NotFoundError:
     return NotFoundError("tenant user not found", reason="TENANT_USER_NOT_FOUND", domain=DOMAIN)
+
+
+def password_hash_refused() -> ValidationError:
+    return ValidationError.of(
+        "password_hash",
+        "expected an argon2id hash whose memory, time and parallelism do not exceed the service's",
+        reason="PASSWORD_HASH_REFUSED",
+        domain=DOMAIN,
+    )
 
 
 def tenant_user_id_taken() -> ConflictError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, Type, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 # OWASP Password Storage Cheat Sheet: argon2id, 19 MiB of memory, 2 iterations, 1 lane.
@@ -30,6 +30,21 @@ class Passwords:
             )
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
+
+    def within_our_parameters(self, password_hash: str) -> bool:
+        """Whether a hash someone else made is argon2id at no more cost than ours: verifying one
+        with a huge memory or time cost would take the service down at the next login."""
+        try:
+            theirs = extract_parameters(password_hash)
+        except InvalidHashError:
+            return False
+        ours = self._hasher
+        return (
+            theirs.type is Type.ID
+            and theirs.memory_cost <= ours.memory_cost
+            and theirs.time_cost <= ours.time_cost
+            and theirs.parallelism <= ours.parallelism
+        )
 
     def needs_rehash(self, password_hash: str) -> bool:
         return self._hasher.check_needs_rehash(password_hash)

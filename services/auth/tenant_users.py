@@ -119,6 +119,8 @@ class TenantUserService:
             if existing.email.lower() == email.lower():
                 return self.to_tenant_user(existing)
             raise errors.tenant_user_id_taken()
+        if not self.passwords.within_our_parameters(input.password_hash):
+            raise errors.password_hash_refused()
         await self._ensure_tenant(input.tenant_id)
         await self._ensure_email_free(tenant_uuid, email)
         return await self._tx_insert(
