@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from common.keys import load_secret
 
 _NONCE_BYTES = 12
+_PREVIOUS = "CENTRAL_ENCRYPTION_PREVIOUS_KEYS"
 
 
 class DecryptionError(Exception):
@@ -32,9 +33,20 @@ class SecretBox:
 
     @classmethod
     def load(cls, home: Path, env: Mapping[str, str] | None = None) -> SecretBox:
-        return cls(
-            load_secret(home, env, variable="CENTRAL_ENCRYPTION_KEY", development_file="encryption.key")
+        """The current key, and CENTRAL_ENCRYPTION_PREVIOUS_KEYS (comma-separated base64): values
+        sealed under an earlier key still open while a new key seals everything new."""
+        env = os.environ if env is None else env
+        current = load_secret(home, env, variable="CENTRAL_ENCRYPTION_KEY", development_file="encryption.key")
+        previous = tuple(
+            load_secret(home, {_PREVIOUS: raw.strip()}, variable=_PREVIOUS)
+            for raw in env.get(_PREVIOUS, "").split(",")
+            if raw.strip()
         )
+        return cls(current, previous)
+
+    def is_current(self, stored: Mapping[str, str]) -> bool:
+        """Sealed under the current key (else worth sealing again)."""
+        return stored.get("kid") == self._current_id
 
     def encrypt(self, plaintext: str, context: str) -> dict[str, str]:
         """`plaintext` sealed; `context` (what the value is, where) must be the same to open it."""
