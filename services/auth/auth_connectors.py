@@ -93,29 +93,34 @@ class AuthConnectorService:
     async def get_password_connector(
         self, tenant_uuid: UUID, executor: Executor | None = None
     ) -> AuthConnectorRow | None:
+        """The tenant's password connector, found by its kind: a name is the admin's to change.
+        Should there be several, an enabled one, the oldest first."""
         return await (executor or self.db_ro).fetch_one(
-            f"SELECT {AUTH_CONNECTOR_COLUMNS} FROM auth.auth_connectors WHERE tenant_id = %s AND name = %s",
-            (tenant_uuid, DEFAULT_PASSWORD_CONNECTOR),
+            f"SELECT {AUTH_CONNECTOR_COLUMNS} FROM auth.auth_connectors"
+            " WHERE tenant_id = %s AND kind = 'password' ORDER BY enabled DESC, auth_connector_id LIMIT 1",
+            (tenant_uuid,),
             row=AuthConnectorRow,
         )
 
     async def ensure_default_password_connector(
         self, tenant_uuid: UUID, executor: Executor
     ) -> AuthConnectorRow:
-        """The tenant's default password connector, made now if missing (inside the caller's transaction)."""
-        await executor.execute(
-            "INSERT INTO auth.auth_connectors (auth_connector_id, tenant_id, name, kind, config)"
-            " VALUES (%s, %s, %s, 'password', %s) ON CONFLICT (tenant_id, name) DO NOTHING",
-            (
-                ULID().to_uuid(),
-                tenant_uuid,
-                DEFAULT_PASSWORD_CONNECTOR,
-                Jsonb({"min_length": rules.DEFAULT_MIN_PASSWORD_LENGTH}),
-            ),
-        )
-        row = await self.get_password_connector(tenant_uuid, executor)
-        assert row is not None
-        return row
+        """The tenant's password connector, made now if it has none (inside the caller's transaction);
+        named `password`, or `password-<id>` when another connector holds that name."""
+        if (row := await self.get_password_connector(tenant_uuid, executor)) is not None:
+            return row
+        connector_uuid = ULID().to_uuid()
+        own_name = f"{DEFAULT_PASSWORD_CONNECTOR}-{str(ULID.from_uuid(connector_uuid)).lower()}"
+        config = Jsonb({"min_length": rules.DEFAULT_MIN_PASSWORD_LENGTH})
+        for name in (DEFAULT_PASSWORD_CONNECTOR, own_name):
+            await executor.execute(
+                "INSERT INTO auth.auth_connectors (auth_connector_id, tenant_id, name, kind, config)"
+                " VALUES (%s, %s, %s, 'password', %s) ON CONFLICT (tenant_id, name) DO NOTHING",
+                (connector_uuid, tenant_uuid, name, config),
+            )
+            if (row := await self.get_password_connector(tenant_uuid, executor)) is not None:
+                return row
+        raise AssertionError("a connector named after its own ID took a name already taken")
 
     async def create_auth_connector(
         self, input: pb.CreateAuthConnectorInput, executor: Executor | None = None
