@@ -57,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
     create_user.add_argument("--email", required=True)
     create_user.add_argument("--display-name", required=True)
     create_user.add_argument("--role", required=True, choices=[role.value for role in Role])
+    connectors = commands.add_parser("auth-connectors", help="manage auth connectors").add_subparsers(
+        dest="action", required=True
+    )
+    connectors.add_parser(
+        "reencrypt-secrets", help="seal every OIDC client secret again under CENTRAL_ENCRYPTION_KEY"
+    )
     return parser
 
 
@@ -93,6 +99,8 @@ def _run(config: Config, args: argparse.Namespace) -> Coroutine[Any, Any, int]:
             from cli.temporal_decode import decode
 
             return decode(config)
+        case "auth-connectors":
+            return operator.run(config, str(config.auth_addr), operator.reencrypt_secrets())
         case "users":
             call = operator.users_create(
                 args.tenant, args.email, args.display_name, args.role, operator.read_password()

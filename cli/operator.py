@@ -8,7 +8,12 @@ from collections.abc import Awaitable, Callable
 import grpc
 from google.protobuf.message import Message
 
-from central.auth.v1 import tenant_users_pb2, tenant_users_pb2_grpc
+from central.auth.v1 import (
+    auth_connectors_pb2,
+    auth_connectors_pb2_grpc,
+    tenant_users_pb2,
+    tenant_users_pb2_grpc,
+)
 from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
 from common.config import Config
 from common.container import Container
@@ -56,6 +61,16 @@ def users_create(tenant_id: str, email: str, display_name: str, role: str, passw
             tenant_id=tenant_id, email=email, display_name=display_name, role=role, password=password
         )
         return await stub.CreateTenantUser(request, timeout=deadline_seconds)
+
+    return call
+
+
+def reencrypt_secrets() -> Call:
+    async def call(channel: grpc.aio.Channel, deadline_seconds: float) -> Message:
+        stub = auth_connectors_pb2_grpc.AuthConnectorsServiceStub(channel)
+        return await stub.ReencryptSecrets(
+            auth_connectors_pb2.ReencryptSecretsInput(), timeout=deadline_seconds
+        )
 
     return call
 

@@ -116,6 +116,11 @@ class AuthConnectorsApi(connectors_grpc.AuthConnectorsServiceServicer):
         await self.connectors.tx_delete_auth_connector(request.tenant_id, request.auth_connector_id)
         return connectors_pb.DeleteAuthConnectorResponse()
 
+    async def ReencryptSecrets(  # noqa: N802
+        self, request: connectors_pb.ReencryptSecretsInput, context: Context
+    ) -> connectors_pb.ReencryptSecretsResponse:
+        return await self.connectors.tx_reencrypt_secrets()
+
     async def ListLoginOptions(  # noqa: N802
         self, request: connectors_pb.ListLoginOptionsInput, context: Context
     ) -> connectors_pb.ListLoginOptionsResponse:

@@ -15,7 +15,7 @@ from psycopg.types.json import Jsonb
 from ulid import ULID
 
 from central.auth.v1 import auth_connectors_pb2 as pb
-from common.crypto import SecretBox
+from common.crypto import DecryptionError, SecretBox
 from common.db.executor import Database, Executor, Transaction
 from common.errors import FieldViolation, collect_violations
 from common.lists import Cursors
@@ -89,6 +89,33 @@ class AuthConnectorService:
         """The OIDC client secret, decrypted: for the provider's token endpoint only."""
         stored = row.config["client_secret"]
         return self.secrets.decrypt(stored, _secret_context(row.auth_connector_id))
+
+    async def tx_reencrypt_secrets(self) -> pb.ReencryptSecretsResponse:
+        """Seal again, under the current key, every client secret sealed under an earlier one held."""
+        async with self.db.transaction() as tx:
+            rows = await tx.fetch_all(
+                f"SELECT {AUTH_CONNECTOR_COLUMNS} FROM auth.auth_connectors WHERE kind = 'oidc'"
+                " ORDER BY auth_connector_id FOR UPDATE",
+                None,
+                row=AuthConnectorRow,
+            )
+            stale = [row for row in rows if not self.secrets.is_current(row.config["client_secret"])]
+            answer = pb.ReencryptSecretsResponse()
+            for row in stale:
+                context = _secret_context(row.auth_connector_id)
+                try:
+                    secret = self.secrets.decrypt(row.config["client_secret"], context)
+                except DecryptionError:
+                    answer.unopened += 1
+                    continue
+                answer.reencrypted += 1
+                await tx.execute(
+                    "UPDATE auth.auth_connectors SET config = jsonb_set(config, '{client_secret}', %s)"
+                    " WHERE auth_connector_id = %s",
+                    (Jsonb(self.secrets.encrypt(secret, context)), row.auth_connector_id),
+                )
+        self.logger.info("re-encrypted %d client secrets (%d unopened)", answer.reencrypted, answer.unopened)
+        return answer
 
     async def get_password_connector(
         self, tenant_uuid: UUID, executor: Executor | None = None

@@ -537,3 +537,42 @@ class ListLoginOptionsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListLoginOptionsResponse: _TypeAlias = ListLoginOptionsResponse  # noqa: Y015
+
+@_typing.final
+class ReencryptSecretsInput(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReencryptSecretsInput: _TypeAlias = ReencryptSecretsInput  # noqa: Y015
+
+@_typing.final
+class ReencryptSecretsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REENCRYPTED_FIELD_NUMBER: _builtins.int
+    UNOPENED_FIELD_NUMBER: _builtins.int
+    reencrypted: _builtins.int
+    """Secrets sealed again under the current key."""
+    unopened: _builtins.int
+    """Secrets under a key not held (give it in CENTRAL_ENCRYPTION_PREVIOUS_KEYS), left as they are."""
+    def __init__(
+        self,
+        *,
+        reencrypted: _builtins.int = ...,
+        unopened: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reencrypted", b"reencrypted", "unopened", b"unopened"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReencryptSecretsResponse: _TypeAlias = ReencryptSecretsResponse  # noqa: Y015

@@ -65,6 +65,11 @@ class AuthConnectorsServiceStub:
                 request_serializer=central_dot_auth_dot_v1_dot_auth__connectors__pb2.DeleteAuthConnectorInput.SerializeToString,
                 response_deserializer=central_dot_auth_dot_v1_dot_auth__connectors__pb2.DeleteAuthConnectorResponse.FromString,
                 _registered_method=True)
+        self.ReencryptSecrets = channel.unary_unary(
+                '/central.auth.v1.AuthConnectorsService/ReencryptSecrets',
+                request_serializer=central_dot_auth_dot_v1_dot_auth__connectors__pb2.ReencryptSecretsInput.SerializeToString,
+                response_deserializer=central_dot_auth_dot_v1_dot_auth__connectors__pb2.ReencryptSecretsResponse.FromString,
+                _registered_method=True)
         self.ListLoginOptions = channel.unary_unary(
                 '/central.auth.v1.AuthConnectorsService/ListLoginOptions',
                 request_serializer=central_dot_auth_dot_v1_dot_auth__connectors__pb2.ListLoginOptionsInput.SerializeToString,
@@ -112,6 +117,14 @@ class AuthConnectorsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReencryptSecrets(self, request, context):
+        """The system only (`central auth-connectors reencrypt-secrets`): seals again, under the current
+        encryption key, every client secret sealed under an earlier one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListLoginOptions(self, request, context):
         """The enabled connectors of a tenant, for its login page.
         """
@@ -151,6 +164,11 @@ def add_AuthConnectorsServiceServicer_to_server(servicer, server):
                     servicer.DeleteAuthConnector,
                     request_deserializer=central_dot_auth_dot_v1_dot_auth__connectors__pb2.DeleteAuthConnectorInput.FromString,
                     response_serializer=central_dot_auth_dot_v1_dot_auth__connectors__pb2.DeleteAuthConnectorResponse.SerializeToString,
+            ),
+            'ReencryptSecrets': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReencryptSecrets,
+                    request_deserializer=central_dot_auth_dot_v1_dot_auth__connectors__pb2.ReencryptSecretsInput.FromString,
+                    response_serializer=central_dot_auth_dot_v1_dot_auth__connectors__pb2.ReencryptSecretsResponse.SerializeToString,
             ),
             'ListLoginOptions': grpc.unary_unary_rpc_method_handler(
                     servicer.ListLoginOptions,
@@ -321,6 +339,33 @@ class AuthConnectorsService:
             '/central.auth.v1.AuthConnectorsService/DeleteAuthConnector',
             central_dot_auth_dot_v1_dot_auth__connectors__pb2.DeleteAuthConnectorInput.SerializeToString,
             central_dot_auth_dot_v1_dot_auth__connectors__pb2.DeleteAuthConnectorResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReencryptSecrets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/central.auth.v1.AuthConnectorsService/ReencryptSecrets',
+            central_dot_auth_dot_v1_dot_auth__connectors__pb2.ReencryptSecretsInput.SerializeToString,
+            central_dot_auth_dot_v1_dot_auth__connectors__pb2.ReencryptSecretsResponse.FromString,
             options,
             channel_credentials,
             insecure,

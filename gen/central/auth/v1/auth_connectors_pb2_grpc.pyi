@@ -39,6 +39,10 @@ class AuthConnectorsServiceStub:
     EnableAuthConnector: _grpc.UnaryUnaryMultiCallable[_auth_connectors_pb2.EnableAuthConnectorInput, _auth_connectors_pb2.EnableAuthConnectorResponse]
     DisableAuthConnector: _grpc.UnaryUnaryMultiCallable[_auth_connectors_pb2.DisableAuthConnectorInput, _auth_connectors_pb2.DisableAuthConnectorResponse]
     DeleteAuthConnector: _grpc.UnaryUnaryMultiCallable[_auth_connectors_pb2.DeleteAuthConnectorInput, _auth_connectors_pb2.DeleteAuthConnectorResponse]
+    ReencryptSecrets: _grpc.UnaryUnaryMultiCallable[_auth_connectors_pb2.ReencryptSecretsInput, _auth_connectors_pb2.ReencryptSecretsResponse]
+    """The system only (`central auth-connectors reencrypt-secrets`): seals again, under the current
+    encryption key, every client secret sealed under an earlier one.
+    """
     ListLoginOptions: _grpc.UnaryUnaryMultiCallable[_auth_connectors_pb2.ListLoginOptionsInput, _auth_connectors_pb2.ListLoginOptionsResponse]
     """The enabled connectors of a tenant, for its login page."""
 
@@ -53,6 +57,10 @@ class AuthConnectorsServiceAsyncStub(AuthConnectorsServiceStub):
     EnableAuthConnector: _aio.UnaryUnaryMultiCallable[_auth_connectors_pb2.EnableAuthConnectorInput, _auth_connectors_pb2.EnableAuthConnectorResponse]  # type: ignore[assignment]
     DisableAuthConnector: _aio.UnaryUnaryMultiCallable[_auth_connectors_pb2.DisableAuthConnectorInput, _auth_connectors_pb2.DisableAuthConnectorResponse]  # type: ignore[assignment]
     DeleteAuthConnector: _aio.UnaryUnaryMultiCallable[_auth_connectors_pb2.DeleteAuthConnectorInput, _auth_connectors_pb2.DeleteAuthConnectorResponse]  # type: ignore[assignment]
+    ReencryptSecrets: _aio.UnaryUnaryMultiCallable[_auth_connectors_pb2.ReencryptSecretsInput, _auth_connectors_pb2.ReencryptSecretsResponse]  # type: ignore[assignment]
+    """The system only (`central auth-connectors reencrypt-secrets`): seals again, under the current
+    encryption key, every client secret sealed under an earlier one.
+    """
     ListLoginOptions: _aio.UnaryUnaryMultiCallable[_auth_connectors_pb2.ListLoginOptionsInput, _auth_connectors_pb2.ListLoginOptionsResponse]  # type: ignore[assignment]
     """The enabled connectors of a tenant, for its login page."""
 
@@ -100,6 +108,16 @@ class AuthConnectorsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _auth_connectors_pb2.DeleteAuthConnectorInput,
         context: _ServicerContext,
     ) -> _typing.Union[_auth_connectors_pb2.DeleteAuthConnectorResponse, _abc.Awaitable[_auth_connectors_pb2.DeleteAuthConnectorResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ReencryptSecrets(
+        self,
+        request: _auth_connectors_pb2.ReencryptSecretsInput,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_connectors_pb2.ReencryptSecretsResponse, _abc.Awaitable[_auth_connectors_pb2.ReencryptSecretsResponse]]:
+        """The system only (`central auth-connectors reencrypt-secrets`): seals again, under the current
+        encryption key, every client secret sealed under an earlier one.
+        """
 
     @_abc_1.abstractmethod
     def ListLoginOptions(
