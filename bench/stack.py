@@ -54,6 +54,7 @@ async def running_processes(gateway_metrics: Path) -> AsyncIterator[Processes]:
             "CENTRAL_LOG_LEVEL": "WARNING",
             # The load comes from one address; throttling is not what is measured.
             "CENTRAL_LOGIN_MAX_FAILURES_PER_ADDRESS": "1000000",
+            "CENTRAL_SIGNUP_MAX_PER_ADDRESS": "1000000",
         }
         migrate = await asyncio.create_subprocess_exec(
             CENTRAL, "migrate", env=env, stdout=asyncio.subprocess.DEVNULL

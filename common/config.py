@@ -60,6 +60,8 @@ class Config:
     login_window_seconds: int
     login_max_failures_per_email: int
     login_max_failures_per_address: int
+    # Signups per client address per login window: each costs a hash, a workflow and a tenant.
+    signup_max_per_address: int
     # The session cleanup schedule: how often it runs, and how long after ending a session goes.
     session_cleanup_every_seconds: int
     session_cleanup_after_seconds: int
@@ -118,6 +120,7 @@ class Config:
             login_window_seconds=_number(env, "CENTRAL_LOGIN_WINDOW_SECONDS", 15 * 60, int),
             login_max_failures_per_email=_number(env, "CENTRAL_LOGIN_MAX_FAILURES_PER_EMAIL", 10, int),
             login_max_failures_per_address=_number(env, "CENTRAL_LOGIN_MAX_FAILURES_PER_ADDRESS", 100, int),
+            signup_max_per_address=_number(env, "CENTRAL_SIGNUP_MAX_PER_ADDRESS", 10, int),
             session_cleanup_every_seconds=_number(env, "CENTRAL_SESSION_CLEANUP_EVERY_SECONDS", 3600, int),
             session_cleanup_after_seconds=_number(
                 env, "CENTRAL_SESSION_CLEANUP_AFTER_SECONDS", 7 * 24 * 3600, int

@@ -52,6 +52,7 @@ async def registrar(
     connectors = AuthConnectorService(pools.rw, pools.ro, container.cursors, SecretBox.load(config.home))
     tenants = TenantsDirectory(container.system_channel(str(config.tenants_addr)), config.rpc_timeout_seconds)
     users = TenantUserService(pools.rw, pools.ro, container.cursors, passwords, connectors, tenants)
+    throttle = LoginThrottle(pools.rw, clock, config.login_window_seconds)
     sessions = SessionService(
         pools.rw,
         pools.ro,
@@ -64,7 +65,7 @@ async def registrar(
         passwords,
         users,
         connectors,
-        LoginThrottle(pools.rw, clock, config.login_window_seconds),
+        throttle,
         max_failures_per_email=config.login_max_failures_per_email,
         max_failures_per_address=config.login_max_failures_per_address,
     )
@@ -84,7 +85,14 @@ async def registrar(
     )
 
     # Connected on first use: the auth service starts, and serves logins, without Temporal.
-    signup = SignupApi(LazyDispatcher(config, container.telemetry), passwords, users, sessions)
+    signup = SignupApi(
+        LazyDispatcher(config, container.telemetry),
+        passwords,
+        users,
+        sessions,
+        throttle,
+        config.signup_max_per_address,
+    )
 
     def register(server: grpc.aio.Server, guard: Guard) -> list[str]:
         tenant_users_pb2_grpc.add_TenantUsersServiceServicer_to_server(

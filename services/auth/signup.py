@@ -40,6 +40,7 @@ from services.auth.db import TenantUserRow
 from services.auth.passwords import Passwords
 from services.auth.sessions import SessionService
 from services.auth.tenant_users import TenantUserService
+from services.auth.throttle import Limit, LoginThrottle
 from services.identity.activities.signup import CreatedTenant
 from services.identity.workflows.signup import SignupWorkflow, SignupWorkflowInput, SignupWorkflowOutput
 
@@ -54,14 +55,22 @@ class SignupApi(signup_pb2_grpc.SignupServiceServicer):
         passwords: Passwords,
         users: TenantUserService,
         sessions: SessionService,
+        throttle: LoginThrottle,
+        max_per_address: int,
     ) -> None:
         self.dispatcher = dispatcher
+        self.throttle = throttle
+        self.max_per_address = max_per_address
         self.passwords = passwords
         self.users = users
         self.sessions = sessions
 
     async def Signup(self, request: signup_pb2.SignupInput, context: Context) -> signup_pb2.SignupResponse:  # noqa: N802
         principal = current_principal()
+        if principal.client_address:
+            # Counted before anything costly: every signup, not only failed ones, like a login's attempt.
+            limit = Limit(f"signup:{principal.client_address}", self.max_per_address)
+            await self.throttle.tx_reserve([limit], what="signups", reason="SIGNUP_THROTTLED")
         email = request.email.strip()
         display_name = stored_display_name(request.display_name)
         tenant_display_name = stored_display_name(request.tenant_display_name)

@@ -65,7 +65,9 @@ class LoginThrottle:
         self.clock = clock
         self.window = timedelta(seconds=window_seconds)
 
-    async def tx_reserve(self, limits: list[Limit]) -> Reservation:
+    async def tx_reserve(
+        self, limits: list[Limit], *, what: str = "failed logins", reason: str = "LOGIN_THROTTLED"
+    ) -> Reservation:
         """Count one attempt against every key, or against none and refuse with a retry delay.
 
         The keys are locked in one order, so two attempts never wait on each other crosswise;
@@ -82,9 +84,9 @@ class LoginThrottle:
                 if window.attempts > limit.max_attempts:
                     retry_after = math.ceil((window.window_started_at + self.window - now).total_seconds())
                     raise ResourceExhaustedError(
-                        "too many failed logins; try again later",
+                        f"too many {what}; try again later",
                         retry_after_seconds=max(1, retry_after),
-                        reason="LOGIN_THROTTLED",
+                        reason=reason,
                         domain=DOMAIN,
                     )
                 windows.append((key_hash, window.window_started_at))
