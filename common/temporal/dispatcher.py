@@ -131,10 +131,13 @@ class TemporalDispatcher:
         *,
         id: str,
         queue: TaskQueue | None = None,
-        execution_timeout: timedelta = timedelta(minutes=1),
         rerun_succeeded: bool = True,
     ) -> OutputT:
         """Start the workflow on its queue and wait for its result.
+
+        No execution timeout: Temporal would end the workflow wherever it stood, a saga's
+        compensation included; each workflow bounds its own steps instead. A caller who stops
+        waiting leaves it running to its end.
 
         One workflow per ID at a time: a second start of a running ID fails with
         WorkflowAlreadyStartedError; a finished ID may run again, unless its last run
@@ -148,7 +151,6 @@ class TemporalDispatcher:
                 input,
                 id=id,
                 task_queue=task_queue,
-                execution_timeout=execution_timeout,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                 id_reuse_policy=(
                     WorkflowIDReusePolicy.ALLOW_DUPLICATE
