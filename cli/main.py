@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--display-name", required=True)
     get = tenants.add_parser("get", help="show one tenant")
     get.add_argument("tenant_id", metavar="TENANT_ID")
+    delete = tenants.add_parser("delete", help="delete a tenant and its users (and their sessions)")
+    delete.add_argument("tenant_id", metavar="TENANT_ID")
     listing = tenants.add_parser("list", help="list tenants, oldest first")
     listing.add_argument("--limit", type=int)
     listing.add_argument("--cursor")
@@ -94,6 +96,10 @@ def _run(config: Config, args: argparse.Namespace) -> Coroutine[Any, Any, int]:
                 return operator.run(config, address, operator.tenants_create(args.slug, args.display_name))
             if args.action == "get":
                 return operator.run(config, address, operator.tenants_get(args.tenant_id))
+            if args.action == "delete":
+                from cli.delete_tenant import delete_tenant
+
+                return delete_tenant(config, args.tenant_id)
             return operator.run(config, address, operator.tenants_list(args.limit, args.cursor))
         case "temporal":
             from cli.temporal_decode import decode
