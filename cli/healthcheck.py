@@ -62,7 +62,7 @@ async def healthcheck(config: Config, target: str) -> int:
         case Health.READINESS:
             ready = gateway_ready(config)
         case Health.POLLER:
-            ready = await worker_ready(config, target)
+            ready = await worker_ready(config, str(process.queue))
         case Health.GRPC:
             ready = await grpc_ready(str(config.address(process.name)))
     print("ready" if ready else "not ready")

@@ -46,6 +46,8 @@ class Process:
     queue: str | None = None  # a worker's task queue
     # Whether `central up` runs it (a queue's worker joins with the queue's first workflow).
     in_up: bool = True
+    # The largest gRPC message it accepts (gRPC's default, unless its rpcs carry files).
+    max_message_bytes: int = 4 * 1024 * 1024
 
     @property
     def command(self) -> list[str]:
@@ -56,8 +58,9 @@ class Process:
 
     @property
     def healthcheck_target(self) -> str:
-        """Its name for `central healthcheck`: a worker by its queue."""
-        return str(self.queue) if self.kind is Kind.WORKER else self.name
+        """Its name for `central healthcheck` and `central up`'s logs: its container's name (a
+        worker's queue would not do: the media queue and the media service share a name)."""
+        return self.name
 
     @property
     def migrations_folder(self) -> Path | None:
@@ -99,6 +102,19 @@ PROCESSES: tuple[Process, ...] = (
         migrations="services/auth/migrations",
     ),
     Process(
+        "media",
+        Kind.GRPC,
+        "services.media.server:registrar",
+        Health.GRPC,
+        address_variable="CENTRAL_MEDIA_ADDR",
+        default_address="127.0.0.1:50053",
+        services=("central.media.v1.TranscriptionJobsService",),
+        schema="media",
+        migrations="services/media/migrations",
+        # 25 MiB of audio and the rest of the input.
+        max_message_bytes=26 * 1024 * 1024,
+    ),
+    Process(
         "gateway",
         Kind.GATEWAY,
         "services.gateway.server:serve",
@@ -107,7 +123,7 @@ PROCESSES: tuple[Process, ...] = (
         default_address="127.0.0.1:8080",
     ),
     Process("worker-core", Kind.WORKER, "worker.main:run_worker", Health.POLLER, queue="core"),
-    Process("worker-media", Kind.WORKER, "worker.main:run_worker", Health.POLLER, queue="media", in_up=False),
+    Process("worker-media", Kind.WORKER, "worker.main:run_worker", Health.POLLER, queue="media"),
 )
 BY_NAME = {process.name: process for process in PROCESSES}
 

@@ -16,6 +16,7 @@ from common.temporal.client import connect
 from common.temporal.dispatcher import TemporalDispatcher
 from common.temporal.queues import TaskQueue
 from common.temporal.registry import DomainRegistry, workload
+from services.media.settings import MediaSettings
 from worker.logs import one_line_activity_failures
 from worker.workflows import REGISTRIES
 
@@ -41,7 +42,14 @@ async def start_worker(
         workflows=work.workflows,
         activities=work.activities,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+        max_concurrent_activities=activity_slots(queue),
     )
+
+
+def activity_slots(queue: TaskQueue) -> int | None:
+    """The media queue's jobs are CPU-bound: a worker runs only so many at once (its setting),
+    so that one long file slows no other down and the rest wait their turn in the queue."""
+    return MediaSettings.from_env().concurrency if queue is TaskQueue.MEDIA else None
 
 
 async def run_worker(container: Container, queue: TaskQueue) -> None:

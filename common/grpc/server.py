@@ -17,11 +17,16 @@ from common.principal import PrincipalSigner
 from common.signals import stop_signalled
 
 GRACE_SECONDS = 10.0
-SERVER_OPTIONS = [
-    # Two servers must never share a port silently.
-    ("grpc.so_reuseport", 0),
-    ("grpc.max_receive_message_length", 4 * 1024 * 1024),
-]
+# A process whose rpcs take more (the media service's audio) says so in its registry entry.
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+
+
+def server_options(max_message_bytes: int = MAX_MESSAGE_BYTES) -> list[tuple[str, Any]]:
+    return [
+        # Two servers must never share a port silently.
+        ("grpc.so_reuseport", 0),
+        ("grpc.max_receive_message_length", max_message_bytes),
+    ]
 
 
 @dataclass
@@ -41,13 +46,19 @@ Register = Callable[[grpc.aio.Server, Guard], list[str]]
 
 
 async def start_server(
-    address: str, register: Register, signer: PrincipalSigner, interceptors: Sequence[Any] = ()
+    address: str,
+    register: Register,
+    signer: PrincipalSigner,
+    interceptors: Sequence[Any] = (),
+    max_message_bytes: int = MAX_MESSAGE_BYTES,
 ) -> RunningServer:
     """Start a server on `address` (port 0 picks a free one) with the services `register` adds.
 
     `register` adds its servicers, each wrapped by the guard, and returns their full names.
     """
-    server = grpc.aio.server(options=SERVER_OPTIONS, interceptors=list(interceptors) or None)
+    server = grpc.aio.server(
+        options=server_options(max_message_bytes), interceptors=list(interceptors) or None
+    )
     names = register(server, Guard(signer))
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -59,13 +70,23 @@ async def start_server(
     return RunningServer(server, health_servicer, port, names)
 
 
-async def serve_until_signalled(name: str, address: str, register: Register, container: Container) -> None:
+async def serve_until_signalled(
+    name: str,
+    address: str,
+    register: Register,
+    container: Container,
+    max_message_bytes: int = MAX_MESSAGE_BYTES,
+) -> None:
     """Serve until SIGTERM or SIGINT, then stop gracefully and release the container's resources."""
     logger = get_logger(name)
     # Before listening: a SIGTERM that comes as soon as the port accepts must stop us cleanly.
     stopping = stop_signalled()
     running = await start_server(
-        address, register, container.signer, container.telemetry.grpc_server_interceptors()
+        address,
+        register,
+        container.signer,
+        container.telemetry.grpc_server_interceptors(),
+        max_message_bytes,
     )
     logger.info("serving %s on %s", ", ".join(running.service_names), address)
     await stopping.wait()

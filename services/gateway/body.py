@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+from functools import cache
 
 import grpc
+from google.protobuf.descriptor import MethodDescriptor
 
+from central.api.v1 import limits_pb2
 from services.gateway.errors import HttpError
 from services.gateway.exchange import Exchange, Handler, Receive
 
 
+@cache
+def route_body_limit(method: MethodDescriptor) -> int | None:
+    """The rpc's own `(central.api.v1.max_body_bytes)`, when it declares one."""
+    options = method.GetOptions()
+    if not options.HasExtension(limits_pb2.max_body_bytes):
+        return None
+    limit: int = options.Extensions[limits_pb2.max_body_bytes]
+    return limit
+
+
 class ReadBody:
-    """Sets `exchange.body`: at most `max_bytes`, arrived within `timeout` seconds."""
+    """Sets `exchange.body`: at most `max_bytes` (or the route's own limit), arrived within
+    `timeout` seconds."""
 
     def __init__(self, app: Handler, max_bytes: int, timeout: float) -> None:
         self.app = app
@@ -20,12 +34,14 @@ class ReadBody:
 
     async def __call__(self, exchange: Exchange) -> None:
         headers = exchange.headers
+        route = exchange.route
+        max_bytes = (route_body_limit(route.method) if route else None) or self.max_bytes
         length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            raise _too_large(self.max_bytes)
+        if length is not None and length.isdigit() and int(length) > max_bytes:
+            raise _too_large(max_bytes)
         try:
             async with asyncio.timeout(self.timeout):
-                body = await self._receive(exchange.receive)
+                body = await self._receive(exchange.receive, max_bytes)
         except TimeoutError:
             # A body that never ends would hold its connection for ever: answer, then close it.
             raise HttpError(
@@ -47,7 +63,7 @@ class ReadBody:
         exchange.body = body
         await self.app(exchange)
 
-    async def _receive(self, receive: Receive) -> bytes:
+    async def _receive(self, receive: Receive, max_bytes: int) -> bytes:
         chunks: list[bytes] = []
         size = 0
         more = True
@@ -57,8 +73,8 @@ class ReadBody:
                 raise HttpError(499, grpc.StatusCode.CANCELLED, "client went away", "CLIENT_CLOSED")
             chunk: bytes = event.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                raise _too_large(self.max_bytes)
+            if size > max_bytes:
+                raise _too_large(max_bytes)
             chunks.append(chunk)
             more = event.get("more_body", False)
         return b"".join(chunks)

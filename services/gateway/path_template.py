@@ -1,7 +1,8 @@
 """google.api.http path templates: `/tenants/{tenant_id}/users/{user.id=*}` and `{name=files/**}`.
 
 Supported: literal segments, `{field}` (one segment), `{field=*}` and `{field=**}`
-(the rest of the path), with dotted field paths.
+(the rest of the path), with dotted field paths, and a custom method's `:verb` at the end
+(`/tenants/{tenant_id}/jobs/{job_id}:cancel`, AIP-136).
 
 A path is matched as it was sent (ASGI's `raw_path`), split at its slashes, each segment
 percent-decoded exactly once: `%2F` inside a segment is a slash in a value, never a
@@ -17,6 +18,7 @@ from urllib.parse import unquote_to_bytes
 
 _VARIABLE = re.compile(r"\{([a-z_][a-z0-9_.]*)(?:=(\*\*?))?\}")
 _LITERAL = re.compile(r"[A-Za-z0-9._~-]+")
+_VERB = re.compile(r":([A-Za-z][A-Za-z0-9]*)$")
 
 
 class TemplateError(ValueError):
@@ -48,13 +50,17 @@ class Variable:
 class PathTemplate:
     template: str
     segments: tuple[str | Variable, ...]
+    # A custom method's verb, written after the last segment as `:verb`.
+    verb: str = ""
 
     @classmethod
     def parse(cls, template: str) -> PathTemplate:
         if not template.startswith("/") or template == "/":
             raise TemplateError(f"path template must start with / and name a resource: {template!r}")
         segments: list[str | Variable] = []
-        raw_segments = template[1:].split("/")
+        verb_match = _VERB.search(template)
+        verb = verb_match.group(1) if verb_match else ""
+        raw_segments = template[1 : verb_match.start() if verb_match else None].split("/")
         for index, raw in enumerate(raw_segments):
             if match := _VARIABLE.fullmatch(raw):
                 variable = Variable(match.group(1), match.group(2) == "**")
@@ -65,7 +71,9 @@ class PathTemplate:
                 segments.append(raw)
             else:
                 raise TemplateError(f"unsupported segment {raw!r} in {template!r}")
-        return cls(template, tuple(segments))
+        if verb and isinstance(segments[-1], Variable) and segments[-1].rest:
+            raise TemplateError(f"a `:verb` cannot follow `**`: {template!r}")
+        return cls(template, tuple(segments), verb)
 
     @property
     def variables(self) -> tuple[Variable, ...]:
@@ -74,11 +82,16 @@ class PathTemplate:
     @property
     def specificity(self) -> tuple[int, int]:
         """Literal segments win over variables: `/tenants/by-slug/{slug}` before `/tenants/{id}/{x}`."""
-        literals = sum(1 for s in self.segments if isinstance(s, str))
+        literals = sum(1 for s in self.segments if isinstance(s, str)) + (1 if self.verb else 0)
         return (literals, -sum(1 for v in self.variables if v.rest))
 
     def match(self, segments: Sequence[str]) -> dict[str, str] | None:
         """The variables' values if `segments` (from `path_segments`) fit the template, else None."""
+        if self.verb:
+            suffix = f":{self.verb}"
+            if not segments or not segments[-1].endswith(suffix):
+                return None
+            segments = [*segments[:-1], segments[-1].removesuffix(suffix)]
         variables: dict[str, str] = {}
         for index, expected in enumerate(self.segments):
             if isinstance(expected, str):
@@ -98,7 +111,8 @@ class PathTemplate:
 
     def openapi_path(self, json_name: dict[str, str]) -> str:
         """The template as OpenAPI writes it, variables in their JSON names: `/tenants/{tenantId}`."""
-        return "/" + "/".join(
+        path = "/" + "/".join(
             s if isinstance(s, str) else "{" + json_name.get(s.field_path, s.field_path) + "}"
             for s in self.segments
         )
+        return f"{path}:{self.verb}" if self.verb else path

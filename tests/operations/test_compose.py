@@ -26,7 +26,8 @@ def variables_central_reads() -> set[str]:
 
 
 def test_every_process_that_exists_runs_in_a_container_of_the_one_image() -> None:
-    assert {"migrate", "tenants", "auth", "gateway", "worker-core"} <= set(CENTRAL_SERVICES)
+    everything = {"migrate", "tenants", "auth", "media", "gateway", "worker-core", "worker-media"}
+    assert everything <= set(CENTRAL_SERVICES)
     assert {"temporal", "temporal-ui"} <= set(COMPOSE["services"])
     assert "postgres" in COMPOSE["services"]
 
@@ -57,6 +58,12 @@ def test_start_order_follows_health() -> None:
     assert services["gateway"]["depends_on"] == {
         "tenants": {"condition": "service_healthy"},
         "auth": {"condition": "service_healthy"},
+        "media": {"condition": "service_healthy"},
+    }
+    assert services["media"]["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
+    assert services["worker-media"]["depends_on"] == {
+        "temporal": {"condition": "service_healthy"},
+        "migrate": {"condition": "service_completed_successfully"},
     }
 
 

@@ -202,9 +202,9 @@ async def test_up_brings_the_system_up_restarts_a_crashed_child_and_stops(tmp_pa
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 30) == 0
         everything = await asyncio.wait_for(output.closed(), 10)
-        for name in ("temporal", "tenants", "auth", "gateway", "core"):
+        for name in ("temporal", "tenants", "auth", "media", "gateway", "worker-core", "worker-media"):
             assert f"started {name} (pid " in everything
-        for name in ("tenants", "auth", "gateway", "core"):
+        for name in ("tenants", "auth", "media", "gateway", "worker-core", "worker-media"):
             assert f"{name:<8}| " in everything
         # The embedded PostgreSQL stopped with it.
         assert not (tmp_path / "home" / "postgres" / "postmaster.pid").exists()

@@ -27,6 +27,7 @@ API_ADDRESSES = {
     "gateway": ("CENTRAL_GATEWAY_ADDR", "127.0.0.1:8080"),
     "tenants": ("CENTRAL_TENANTS_ADDR", "127.0.0.1:50051"),
     "auth": ("CENTRAL_AUTH_ADDR", "127.0.0.1:50052"),
+    "media": ("CENTRAL_MEDIA_ADDR", "127.0.0.1:50053"),
 }
 IN_COMPOSE = [p for p in PROCESSES if p.in_up]
 

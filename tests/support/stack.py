@@ -1,4 +1,5 @@
-"""One real stack per test session: PostgreSQL, the tenants and auth gRPC servers and the gateway.
+"""One real stack per test session: PostgreSQL, the tenants, auth and media gRPC servers, the
+core and media workers and the gateway.
 
 PostgreSQL is the embedded server of a temporary CENTRAL_HOME, with a hot standby that the
 read-only pools read (tests/support/replica.py), or, when CENTRAL_DATABASE_URL is set, a
@@ -33,12 +34,14 @@ from common.db.embedded import embedded_database_url
 from common.grpc.channels import open_system_channel
 from common.grpc.server import RunningServer, start_server
 from common.ports import free_port
+from common.processes import process
 from common.temporal.client import connect
 from common.temporal.queues import TaskQueue
 from common.temporal_dev import start_dev_server
 from services.auth.server import registrar as auth_registrar
 from services.gateway.app import GatewayApp
 from services.gateway.server import build_app, uvicorn_config
+from services.media.server import registrar as media_registrar
 from services.tenants.server import registrar as tenants_registrar
 from tests.support.replica import Replica
 from worker.main import start_worker
@@ -71,6 +74,7 @@ class Stack:
     temporal: Client
     # The standby behind CENTRAL_DATABASE_RO_URL; None on a server given by CENTRAL_DATABASE_URL.
     replica: Replica | None = None
+    media_address: str = ""
 
 
 @asynccontextmanager
@@ -176,6 +180,14 @@ async def stack(
         "127.0.0.1:0", await auth_registrar(auth_container, clock=clock), auth_container.signer
     )
     config = config.with_address("auth", replace(config.auth_addr, port=auth.port))
+    media_container = Container.create(config)
+    media = await start_server(
+        "127.0.0.1:0",
+        await media_registrar(media_container),
+        media_container.signer,
+        max_message_bytes=process("media").max_message_bytes,
+    )
+    config = config.with_address("media", HostPort("127.0.0.1", media.port))
     tenants_address, auth_address = str(config.tenants_addr), str(config.auth_addr)
     channel = open_system_channel(tenants_address, container.signer)
     auth_channel = open_system_channel(auth_address, container.signer)
@@ -183,6 +195,7 @@ async def stack(
     worker_container = Container.create(config)
     async with (
         await start_worker(worker_container, temporal, TaskQueue.CORE),
+        await start_worker(worker_container, temporal, TaskQueue.MEDIA),
         running_gateway(Container.create(config), gateway_port, clock) as gateway_url,
         httpx.AsyncClient(base_url=gateway_url) as http,
     ):
@@ -199,11 +212,14 @@ async def stack(
             auth_channel,
             temporal,
             replica=replica,
+            media_address=str(config.address("media")),
         )
     await worker_container.close()
     await channel.close()
     await auth_channel.close()
     await auth.stop(grace=1)
+    await media.stop(grace=1)
+    await media_container.close()
     await tenants.stop(grace=1)
     await auth_container.close()
     await container.close()

@@ -3,12 +3,17 @@ which that domain's registry (worker/workflows/<domain>/__init__.py) names."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
 from common.container import Container
+from common.db.executor import Database
 from services.identity.activities.accounts import AccountActivities
 from services.identity.activities.signup import SignupActivities
+from services.media.activities.transcribe import TranscriptionActivities
+from services.media.jobs import JobStore
+from services.media.transcribers import select_transcriber
 
 
 def identity(container: Container) -> list[Callable[..., Any]]:
@@ -26,3 +31,14 @@ def identity(container: Container) -> list[Callable[..., Any]]:
         accounts.delete_ended_sessions,
         accounts.delete_expired_login_throttles,
     ]
+
+
+def media(container: Container) -> list[Callable[..., Any]]:
+    """The media activities read and write their own schema directly: the audio is too large
+    to pass through an rpc, let alone a workflow's history."""
+
+    async def database() -> Database:
+        return (await container.pools()).rw
+
+    transcription = TranscriptionActivities(JobStore(database), select_transcriber(os.environ))
+    return [transcription.prepare, transcription.recognise, transcription.finish]

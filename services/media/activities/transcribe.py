@@ -1,0 +1,134 @@
+"""The TranscribeAudio workflow's activities: they read and write the job's own row (the media
+schema is this domain's), and run decoding and recognition in threads, off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from services.media.audio import SAMPLE_RATE, BadAudioError, Pcm, decode
+from services.media.jobs import JobStore
+from services.media.transcribers import Segment, Transcriber
+
+# The ApplicationError type of audio that no retry can decode.
+BAD_AUDIO = "BadAudio"
+# Recognised, heartbeated and resumed in chunks of this many seconds.
+CHUNK_SECONDS = 10
+
+
+@dataclass(frozen=True)
+class JobInput:
+    transcription_job_id: str
+
+
+@dataclass(frozen=True)
+class PrepareOutput:
+    status: str
+    open: bool
+
+
+@dataclass(frozen=True)
+class TranscriptSegmentData:
+    start_seconds: float
+    end_seconds: float
+    text: str
+
+
+@dataclass(frozen=True)
+class TranscriptData:
+    text: str
+    segments: list[TranscriptSegmentData] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RecogniseOutput:
+    transcript: TranscriptData
+
+
+@dataclass(frozen=True)
+class FinishInput:
+    transcription_job_id: str
+    status: str
+    transcript: TranscriptData | None = None
+    reason: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class FinishOutput:
+    status: str
+
+
+@dataclass(frozen=True)
+class RecognitionProgress:
+    """The heartbeat: the chunks done so far, so that a retry resumes after them."""
+
+    chunks_done: int
+    segments: list[TranscriptSegmentData]
+
+
+class TranscriptionActivities:
+    def __init__(self, jobs: JobStore, transcriber: Transcriber) -> None:
+        self.jobs = jobs
+        self.transcriber = transcriber
+
+    async def _decoded(self, transcription_job_id: str) -> tuple[Pcm, str]:
+        audio = await self.jobs.audio_of(transcription_job_id)
+        try:
+            return await asyncio.to_thread(decode, audio.audio), audio.language
+        except BadAudioError as error:
+            raise ApplicationError(
+                error.message, error.reason, error.message, type=BAD_AUDIO, non_retryable=True
+            ) from None
+
+    @activity.defn(name="media.prepare")
+    async def prepare(self, input: JobInput) -> PrepareOutput:
+        """Mark the job RUNNING, and record its duration once its audio decodes."""
+        status = await self.jobs.mark_running(input.transcription_job_id)
+        if status != "RUNNING":
+            return PrepareOutput(status, open=False)
+        pcm, _ = await self._decoded(input.transcription_job_id)
+        await self.jobs.update_open(input.transcription_job_id, duration_seconds=pcm.duration_seconds)
+        return PrepareOutput(status, open=True)
+
+    @activity.defn(name="media.recognise")
+    async def recognise(self, input: JobInput) -> RecogniseOutput:
+        pcm, language = await self._decoded(input.transcription_job_id)
+        chunk_bytes = CHUNK_SECONDS * SAMPLE_RATE * 2
+        chunks = [pcm.samples[i : i + chunk_bytes] for i in range(0, len(pcm.samples), chunk_bytes)]
+        progress = _resumed_progress()
+        segments = list(progress.segments)
+        for index in range(progress.chunks_done, len(chunks)):
+            found = await asyncio.to_thread(self.transcriber.transcribe, chunks[index], language)
+            segments.extend(_shifted(found, index * CHUNK_SECONDS))
+            activity.heartbeat(RecognitionProgress(index + 1, segments))
+            await self.jobs.update_open(input.transcription_job_id, progress=(index + 1) / len(chunks))
+        text = " ".join(s.text for s in segments if s.text)
+        return RecogniseOutput(TranscriptData(text, segments))
+
+    @activity.defn(name="media.finish")
+    async def finish(self, input: FinishInput) -> FinishOutput:
+        return FinishOutput(await self.jobs.finish(input))
+
+
+def _resumed_progress() -> RecognitionProgress:
+    details = activity.info().heartbeat_details
+    if not details:
+        return RecognitionProgress(0, [])
+    last = details[-1]
+    if isinstance(last, RecognitionProgress):
+        return last
+    # Heartbeat details come back as plain JSON values.
+    return RecognitionProgress(
+        int(last["chunks_done"]), [TranscriptSegmentData(**segment) for segment in last["segments"]]
+    )
+
+
+def _shifted(segments: list[Segment], offset: float) -> list[TranscriptSegmentData]:
+    return [
+        TranscriptSegmentData(round(s.start_seconds + offset, 2), round(s.end_seconds + offset, 2), s.text)
+        for s in segments
+    ]
