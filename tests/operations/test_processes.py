@@ -219,22 +219,21 @@ async def test_healthcheck_reports_ready_and_not_ready(stack: Stack) -> None:
         stack,
         CENTRAL_GATEWAY_ADDR=gateway_addr,
         CENTRAL_AUTH_ADDR=stack.auth_address,
+        CENTRAL_MEDIA_ADDR=stack.media_address,
         CENTRAL_TEMPORAL_ADDR=str(stack.config.temporal_addr),
     )
-    for target in ("tenants", "auth", "gateway", "core"):
+    for target in ("tenants", "auth", "media", "gateway", "worker-core", "worker-media"):
         ready = await run_central(env, "healthcheck", target)
-        assert (ready.returncode, ready.stdout.strip()) == (0, "ready")
-    # No worker polls the media queue yet.
-    media = await run_central(env, "healthcheck", "media")
-    assert (media.returncode, media.stdout.strip()) == (1, "not ready")
+        assert (ready.returncode, ready.stdout.strip()) == (0, "ready"), target
     nowhere = f"127.0.0.1:{free_port()}"
     down = central_env(
         stack,
         CENTRAL_GATEWAY_ADDR=nowhere,
         CENTRAL_TENANTS_ADDR=nowhere,
         CENTRAL_AUTH_ADDR=nowhere,
+        CENTRAL_MEDIA_ADDR=nowhere,
         CENTRAL_TEMPORAL_ADDR=nowhere,
     )
-    for target in ("tenants", "auth", "gateway", "core"):
+    for target in ("tenants", "auth", "media", "gateway", "worker-core", "worker-media"):
         not_ready = await run_central(down, "healthcheck", target)
         assert (not_ready.returncode, not_ready.stdout.strip()) == (1, "not ready")
