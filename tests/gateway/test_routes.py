@@ -149,7 +149,9 @@ def test_a_list_route_knows_the_query_a_client_may_send_again_beside_its_cursor(
     assert routes["GetThing"].list_input_type is None
 
 
-@pytest.mark.parametrize("template", ["", "/", "things", "/a/{b=**}/c", "/a/{B}", "/a/b:c", "/a/{b=c/*}"])
+@pytest.mark.parametrize(
+    "template", ["", "/", "things", "/a/{b=**}/c", "/a/{B}", "/a/{b=c/*}", "/a/{b=**}:c", "/a/b:"]
+)
 def test_unsupported_templates_are_refused(template: str) -> None:
     with pytest.raises(TemplateError):
         PathTemplate.parse(template)
