@@ -21,6 +21,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/oidc/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Anyone may call it, signed in or not. */
+        get: operations["FinishOidcLogin"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/oidc/{authConnectorId}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Anyone may call it, signed in or not. */
+        get: operations["StartOidcLogin"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/password-login": {
         parameters: {
             query?: never;
@@ -262,6 +296,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tenants/{tenantId}/transcription-jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Any signed-in user of the tenant in the path; to a user of another tenant the tenant is not found. */
+        get: operations["ListTranscriptionJobs"];
+        put?: never;
+        /** @description Any signed-in user of the tenant in the path; to a user of another tenant the tenant is not found. */
+        post: operations["CreateTranscriptionJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tenants/{tenantId}/transcription-jobs/{transcriptionJobId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Any signed-in user of the tenant in the path; to a user of another tenant the tenant is not found. */
+        get: operations["GetTranscriptionJob"];
+        put?: never;
+        post?: never;
+        /** @description Any signed-in user of the tenant in the path; to a user of another tenant the tenant is not found. */
+        delete: operations["DeleteTranscriptionJob"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tenants/{tenantId}/transcription-jobs/{transcriptionJobId}:cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Any signed-in user of the tenant in the path; to a user of another tenant the tenant is not found. */
+        post: operations["CancelTranscriptionJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tenants/{tenantId}/users": {
         parameters: {
             query?: never;
@@ -341,6 +428,7 @@ export interface components {
             authConnectorId?: string;
             name?: string;
             kind?: string;
+            startUrl?: string;
         };
         "central.auth.v1.CreateAuthConnectorInput": {
             /** @enum {string} */
@@ -375,6 +463,7 @@ export interface components {
         "central.auth.v1.EnableAuthConnectorResponse": {
             authConnector?: components["schemas"]["central.auth.v1.AuthConnector"];
         };
+        "central.auth.v1.FinishOidcLoginResponse": Record<string, never>;
         "central.auth.v1.GetAuthConnectorResponse": {
             authConnector?: components["schemas"]["central.auth.v1.AuthConnector"];
         };
@@ -406,11 +495,23 @@ export interface components {
             __type: "OidcConnectorConfig";
             issuer?: string;
             clientId?: string;
+            scopes?: string[];
+            allowedEmailDomains?: string[];
+            jitProvisioning?: boolean;
+            defaultRole?: string;
+            clientAuthMethod?: string;
         };
         "central.auth.v1.OidcConnectorConfigInput": {
             issuer: string;
             clientId: string;
             clientSecret: string;
+            scopes?: string[];
+            allowedEmailDomains?: string[];
+            jitProvisioning?: boolean;
+            /** @enum {string} */
+            defaultRole?: "" | "member" | "admin";
+            /** @enum {string} */
+            clientAuthMethod?: "" | "client_secret_basic" | "client_secret_post";
         };
         "central.auth.v1.PasswordConnectorConfig": {
             /** @constant */
@@ -439,6 +540,7 @@ export interface components {
             userAgent?: string;
             current?: boolean;
         };
+        "central.auth.v1.StartOidcLoginResponse": Record<string, never>;
         "central.auth.v1.TenantUser": {
             /** @constant */
             __type: "TenantUser";
@@ -473,6 +575,65 @@ export interface components {
         "central.identity.v1.SignupResponse": {
             tenant?: components["schemas"]["central.tenants.v1.TenantPublic"];
             tenantUser?: components["schemas"]["central.auth.v1.TenantUserPrivate"];
+        };
+        "central.media.v1.CancelTranscriptionJobInput": Record<string, never>;
+        "central.media.v1.CancelTranscriptionJobResponse": {
+            transcriptionJob?: components["schemas"]["central.media.v1.TranscriptionJob"];
+        };
+        "central.media.v1.CreateTranscriptionJobInput": {
+            audio: string;
+            language?: "" | string;
+            idempotencyKey?: "" | string;
+        };
+        "central.media.v1.CreateTranscriptionJobResponse": {
+            transcriptionJob?: components["schemas"]["central.media.v1.TranscriptionJob"];
+        };
+        "central.media.v1.DeleteTranscriptionJobResponse": Record<string, never>;
+        "central.media.v1.GetTranscriptionJobResponse": {
+            transcriptionJob?: components["schemas"]["central.media.v1.TranscriptionJob"];
+        };
+        "central.media.v1.ListTranscriptionJobsResponse": {
+            transcriptionJobs?: components["schemas"]["central.media.v1.TranscriptionJob"][];
+            nextCursor?: string;
+        };
+        "central.media.v1.Transcript": {
+            /** @constant */
+            __type: "Transcript";
+            text?: string;
+            segments?: components["schemas"]["central.media.v1.TranscriptSegment"][];
+        };
+        "central.media.v1.TranscriptSegment": {
+            /** @constant */
+            __type: "TranscriptSegment";
+            startSeconds?: number;
+            endSeconds?: number;
+            text?: string;
+        };
+        "central.media.v1.TranscriptionFailure": {
+            /** @constant */
+            __type: "TranscriptionFailure";
+            reason?: string;
+            message?: string;
+        };
+        "central.media.v1.TranscriptionJob": {
+            /** @constant */
+            __type: "TranscriptionJob";
+            transcriptionJobId?: string;
+            tenantId?: string;
+            status?: string;
+            language?: string;
+            mediaType?: string;
+            durationSeconds?: number;
+            progress?: number;
+            transcript?: components["schemas"]["central.media.v1.Transcript"];
+            failure?: components["schemas"]["central.media.v1.TranscriptionFailure"];
+            submittedBy?: string;
+            /** Format: date-time */
+            createdAt?: string;
+            /** Format: date-time */
+            startedAt?: string;
+            /** Format: date-time */
+            finishedAt?: string;
         };
         "central.meta.v1.LivenessProbeResponse": {
             pong?: boolean;
@@ -530,6 +691,120 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["central.auth.v1.LogoutResponse"];
                 };
+            };
+            /** @description The request breaks a rule: the BadRequest detail names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this route needs is unavailable; try again later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    FinishOidcLogin: {
+        parameters: {
+            query?: {
+                code?: string;
+                state?: string;
+                error?: string;
+                errorDescription?: string;
+                iss?: string;
+                scope?: string;
+                sessionState?: string;
+                authuser?: string;
+                hd?: string;
+                prompt?: string;
+                preLoginToken?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Found: follow Location. */
+            302: {
+                headers: {
+                    /** @description Where the browser goes next. */
+                    Location?: string;
+                    /** @description Sets the session cookie __Host-central-session (HttpOnly, Secure, SameSite=Lax). */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request breaks a rule: the BadRequest detail names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this route needs is unavailable; try again later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    StartOidcLogin: {
+        parameters: {
+            query?: {
+                returnTo?: string;
+            };
+            header?: never;
+            path: {
+                authConnectorId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Found: follow Location. */
+            302: {
+                headers: {
+                    /** @description Where the browser goes next. */
+                    Location?: string;
+                    /** @description Sets the single sign-on pre-login cookie __Host-central-prelogin (ten minutes). */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request breaks a rule: the BadRequest detail names each field. */
             400: {
@@ -1543,6 +1818,312 @@ export interface operations {
             };
             /** @description The request breaks a rule: the BadRequest detail names each field. */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this route needs is unavailable; try again later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ListTranscriptionJobs: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+                order?: "LIST_ORDER_UNSPECIFIED" | "LIST_ORDER_OLDEST_FIRST" | "LIST_ORDER_NEWEST_FIRST";
+                status?: "" | ("QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED");
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["central.media.v1.ListTranscriptionJobsResponse"];
+                };
+            };
+            /** @description The request breaks a rule: the BadRequest detail names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid session cookie. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this route needs is unavailable; try again later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    CreateTranscriptionJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["central.media.v1.CreateTranscriptionJobInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["central.media.v1.CreateTranscriptionJobResponse"];
+                };
+            };
+            /** @description The request breaks a rule: the BadRequest detail names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid session cookie. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this route needs is unavailable; try again later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    GetTranscriptionJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                transcriptionJobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["central.media.v1.GetTranscriptionJobResponse"];
+                };
+            };
+            /** @description The request breaks a rule: the BadRequest detail names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid session cookie. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this route needs is unavailable; try again later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    DeleteTranscriptionJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                transcriptionJobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["central.media.v1.DeleteTranscriptionJobResponse"];
+                };
+            };
+            /** @description The request breaks a rule: the BadRequest detail names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid session cookie. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this route needs is unavailable; try again later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    CancelTranscriptionJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                transcriptionJobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["central.media.v1.CancelTranscriptionJobInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["central.media.v1.CancelTranscriptionJobResponse"];
+                };
+            };
+            /** @description The request breaks a rule: the BadRequest detail names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid session cookie. */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
