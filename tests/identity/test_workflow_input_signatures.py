@@ -9,12 +9,13 @@ import secrets
 
 import psycopg
 import pytest
-from temporalio.client import WorkflowFailureError
+from temporalio.client import ScheduleActionExecutionStartWorkflow, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 
 from common.children import child_environment
 from common.temporal.signatures import HEADER, REASON, InputSignatures, encoded
 from common.temporal_dev import temporal_binary
+from services.identity.workflows.session_cleanup import SCHEDULE_ID
 from services.identity.workflows.signup import SignupWorkflowInput
 from tests.support.stack import Stack
 
@@ -93,3 +94,19 @@ def test_a_signature_covers_the_type_the_id_and_every_byte_of_the_input() -> Non
     scheduled = signatures.header("SessionCleanupWorkflow", "schedule:cleanup", [good]).data
     assert signatures.verify("SessionCleanupWorkflow", "cleanup-2026-01-01T00:00:00Z", args, scheduled)
     assert not signatures.verify("SessionCleanupWorkflow", "cleanupx", args, scheduled)
+
+
+async def test_a_run_the_cleanup_schedule_starts_is_signed_and_runs(stack: Stack) -> None:
+    handle = stack.temporal.get_schedule_handle(SCHEDULE_ID)
+    before = len((await handle.describe()).info.recent_actions)
+    await handle.trigger()
+    for _ in range(100):
+        recent = (await handle.describe()).info.recent_actions
+        if len(recent) > before:
+            break
+        await asyncio.sleep(0.1)
+    assert len(recent) > before, "the schedule started nothing"
+    started = recent[-1].action
+    assert isinstance(started, ScheduleActionExecutionStartWorkflow)
+    result = await stack.temporal.get_workflow_handle(started.workflow_id).result()
+    assert "deleted" in result
