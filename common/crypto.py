@@ -35,14 +35,7 @@ class SecretBox:
     def load(cls, home: Path, env: Mapping[str, str] | None = None) -> SecretBox:
         """The current key, and CENTRAL_ENCRYPTION_PREVIOUS_KEYS (comma-separated base64): values
         sealed under an earlier key still open while a new key seals everything new."""
-        env = os.environ if env is None else env
-        current = load_secret(home, env, variable="CENTRAL_ENCRYPTION_KEY", development_file="encryption.key")
-        previous = tuple(
-            load_secret(home, {_PREVIOUS: raw.strip()}, variable=_PREVIOUS)
-            for raw in env.get(_PREVIOUS, "").split(",")
-            if raw.strip()
-        )
-        return cls(current, previous)
+        return cls(*encryption_keys(home, env))
 
     def is_current(self, stored: Mapping[str, str]) -> bool:
         """Sealed under the current key (else worth sealing again)."""
@@ -63,6 +56,18 @@ class SecretBox:
             return aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context.encode()).decode()
         except (KeyError, ValueError, InvalidTag):
             raise DecryptionError("the value does not open") from None
+
+
+def encryption_keys(home: Path, env: Mapping[str, str] | None = None) -> tuple[bytes, tuple[bytes, ...]]:
+    """The current encryption key and the previous ones (SecretBox, Temporal's payload codec)."""
+    env = os.environ if env is None else env
+    current = load_secret(home, env, variable="CENTRAL_ENCRYPTION_KEY", development_file="encryption.key")
+    previous = tuple(
+        load_secret(home, {_PREVIOUS: raw.strip()}, variable=_PREVIOUS)
+        for raw in env.get(_PREVIOUS, "").split(",")
+        if raw.strip()
+    )
+    return current, previous
 
 
 def key_id(key: bytes) -> str:

@@ -6,7 +6,8 @@ be brought in while histories under the old one are still read. Payloads that ar
 encrypted (histories from before) pass through as they are. Operators read a history with
 `temporal workflow show --output json | central temporal decode`.
 
-The key is derived from the signing secret (common/keys.py), which Temporal never holds.
+The keys are derived from the encryption keys (common/crypto.py: CENTRAL_ENCRYPTION_KEY, and
+CENTRAL_ENCRYPTION_PREVIOUS_KEYS while rotating), which Temporal never holds.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
 from common.config import Config
-from common.keys import derive_key, load_secret
+from common.crypto import encryption_keys
+from common.keys import derive_key
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
@@ -43,7 +45,10 @@ class EncryptingCodec(PayloadCodec):
 
     @classmethod
     def load(cls, config: Config) -> EncryptingCodec:
-        return cls(derive_key(load_secret(config.home), "temporal-payload"))
+        current, previous = encryption_keys(config.home)
+        return cls(
+            derive_key(current, "temporal-payload"), [derive_key(key, "temporal-payload") for key in previous]
+        )
 
     def seal(self, payload: Payload) -> Payload:
         nonce = os.urandom(_NONCE_BYTES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import secrets
 import sys
@@ -76,3 +77,17 @@ async def test_a_payload_under_another_key_or_altered_does_not_open() -> None:
     altered.data = under_old.data[:-1] + bytes([under_old.data[-1] ^ 1])
     with pytest.raises(PayloadDecryptionError):
         await EncryptingCodec(old).decode([altered])
+
+
+async def test_the_codec_rotates_with_the_encryption_keys(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old, new = (base64.b64encode(secrets.token_bytes(32)).decode() for _ in range(2))
+    plain = Payload(metadata={"encoding": b"json/plain"}, data=b'"ada@example.com"')
+    monkeypatch.setenv("CENTRAL_ENCRYPTION_KEY", old)
+    [sealed] = await EncryptingCodec.load(stack.config).encode([plain])
+    monkeypatch.setenv("CENTRAL_ENCRYPTION_KEY", new)
+    with pytest.raises(PayloadDecryptionError):
+        await EncryptingCodec.load(stack.config).decode([sealed])
+    monkeypatch.setenv("CENTRAL_ENCRYPTION_PREVIOUS_KEYS", old)
+    assert await EncryptingCodec.load(stack.config).decode([sealed]) == [plain]

@@ -68,10 +68,13 @@ def test_start_order_follows_health() -> None:
     }
 
 
-def test_the_signing_key_is_a_secret_not_a_variable() -> None:
+def test_the_keys_are_secrets_not_variables() -> None:
     for service in CENTRAL_SERVICES.values():
         assert "CENTRAL_SIGNING_KEY" not in service["environment"]
-        assert service["secrets"] == ["central_signing_key"]
+        assert "CENTRAL_ENCRYPTION_KEY" not in service["environment"]
+        # Every replica of every process seals and opens with the same keys.
+        assert service["secrets"] == ["central_signing_key", "central_encryption_key"]
+        assert service["environment"]["CENTRAL_ENCRYPTION_KEY_FILE"] == "/run/secrets/central_encryption_key"
 
 
 def test_the_gateway_believes_forwarding_headers_from_its_proxy_alone() -> None:
