@@ -15,6 +15,7 @@ from common.temporal_dev import temporal_binary
 from services.media.activities.transcribe import CHUNK_SECONDS, FinishInput, TranscriptionActivities
 from services.media.audio import SAMPLE_RATE
 from services.media.jobs import JobStore, _Audio
+from services.media.recognition import InThreads
 from services.media.transcribers import Segment
 from services.media.workflows.transcribe import (
     TranscribeAudioInput,
@@ -83,7 +84,7 @@ class CountingTranscriber:
 
 
 async def run(env: WorkflowEnvironment, jobs: MemoryJobs, transcriber: CountingTranscriber) -> str:
-    activities = TranscriptionActivities(jobs, transcriber)
+    activities = TranscriptionActivities(jobs, InThreads(transcriber))
     queue = f"media-test-{uuid.uuid4()}"
     async with Worker(
         env.client,

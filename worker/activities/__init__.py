@@ -13,7 +13,8 @@ from services.identity.activities.accounts import AccountActivities
 from services.identity.activities.signup import SignupActivities
 from services.media.activities.transcribe import TranscriptionActivities
 from services.media.jobs import JobStore
-from services.media.transcribers import select_transcriber
+from services.media.recognition import InProcesses
+from services.media.settings import MediaSettings
 
 
 def identity(container: Container) -> list[Callable[..., Any]]:
@@ -40,5 +41,8 @@ def media(container: Container) -> list[Callable[..., Any]]:
     async def database() -> Database:
         return (await container.pools()).rw
 
-    transcription = TranscriptionActivities(JobStore(database), select_transcriber(os.environ))
+    # One recognition process per job the worker runs at once (its activity slots).
+    recogniser = InProcesses(MediaSettings.from_env().concurrency, os.environ)
+    container.on_close(recogniser.close)
+    transcription = TranscriptionActivities(JobStore(database), recogniser)
     return [transcription.prepare, transcription.recognise, transcription.finish]

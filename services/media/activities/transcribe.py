@@ -1,5 +1,6 @@
 """The TranscribeAudio workflow's activities: they read and write the job's own row (the media
-schema is this domain's), and run decoding and recognition in threads, off the event loop."""
+schema is this domain's), decode in a thread and recognise through a Recogniser
+(services/media/recognition.py), all off the event loop."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from temporalio.exceptions import ApplicationError
 
 from services.media.audio import SAMPLE_RATE, BadAudioError, Pcm, decode
 from services.media.jobs import JobStore
-from services.media.transcribers import Segment, Transcriber
+from services.media.recognition import Recogniser
+from services.media.transcribers import Segment
 
 # The ApplicationError type of audio that no retry can decode.
 BAD_AUDIO = "BadAudio"
@@ -71,9 +73,9 @@ class RecognitionProgress:
 
 
 class TranscriptionActivities:
-    def __init__(self, jobs: JobStore, transcriber: Transcriber) -> None:
+    def __init__(self, jobs: JobStore, recognise: Recogniser) -> None:
         self.jobs = jobs
-        self.transcriber = transcriber
+        self.recognise_chunk = recognise
 
     async def _decoded(self, transcription_job_id: str) -> tuple[Pcm, str]:
         audio = await self.jobs.audio_of(transcription_job_id)
@@ -102,7 +104,7 @@ class TranscriptionActivities:
         progress = _resumed_progress()
         segments = list(progress.segments)
         for index in range(progress.chunks_done, len(chunks)):
-            found = await asyncio.to_thread(self.transcriber.transcribe, chunks[index], language)
+            found = await self.recognise_chunk(chunks[index], language)
             segments.extend(_shifted(found, index * CHUNK_SECONDS))
             activity.heartbeat(RecognitionProgress(index + 1, segments))
             await self.jobs.update_open(input.transcription_job_id, progress=(index + 1) / len(chunks))
