@@ -188,7 +188,7 @@ class SessionsApi(sessions_grpc.SessionsServiceServicer):
 
     async def WatchSessionChanges(  # noqa: N802 - an async generator
         self, request: sessions_pb.WatchSessionChangesInput, context: Context
-    ) -> AsyncIterator[sessions_pb.SessionChange]:
+    ) -> AsyncIterator[sessions_pb.WatchSessionChangesResponse]:
         async for change in self.changes.watch():
             yield change
 

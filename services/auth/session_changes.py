@@ -34,16 +34,16 @@ async def announce(executor: Executor, scope: Scope, rich_id: str) -> None:
     await executor.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"{scope}={rich_id}"))
 
 
-def to_change(payload: str) -> pb.SessionChange | None:
+def to_change(payload: str) -> pb.WatchSessionChangesResponse | None:
     scope, _, rich_id = payload.partition("=")
     if not rich_id:
         return None
     if scope == "session_id":
-        return pb.SessionChange(session_id=rich_id)
+        return pb.WatchSessionChangesResponse(session_id=rich_id)
     if scope == "tenant_user_id":
-        return pb.SessionChange(tenant_user_id=rich_id)
+        return pb.WatchSessionChangesResponse(tenant_user_id=rich_id)
     if scope == "tenant_id":
-        return pb.SessionChange(tenant_id=rich_id)
+        return pb.WatchSessionChangesResponse(tenant_id=rich_id)
     return None
 
 
@@ -55,7 +55,7 @@ class SessionChangeHub:
     """One LISTEN connection, fanned out to the streams of the gateways connected to this replica."""
 
     def __init__(self, database_url: str) -> None:
-        self._streams: set[asyncio.Queue[pb.SessionChange | _Ended]] = set()
+        self._streams: set[asyncio.Queue[pb.WatchSessionChangesResponse | _Ended]] = set()
         self._live = asyncio.Event()
         self._listener = Listener(database_url, CHANNEL, self._fan_out, self._live.set, self._lost)
 
@@ -66,22 +66,22 @@ class SessionChangeHub:
         await self._listener.close()
         self._lost()
 
-    async def watch(self) -> AsyncGenerator[pb.SessionChange]:
+    async def watch(self) -> AsyncGenerator[pb.WatchSessionChangesResponse]:
         """`caught_up` first, then every change heard; ends (UNAVAILABLE) when no longer complete."""
         self.start()
         try:
             await asyncio.wait_for(self._live.wait(), _LIVE_WAIT_SECONDS)
         except TimeoutError:
             raise UnavailableError("session changes are not being heard") from None
-        queue: asyncio.Queue[pb.SessionChange | _Ended] = asyncio.Queue(_MAX_BACKLOG)
+        queue: asyncio.Queue[pb.WatchSessionChangesResponse | _Ended] = asyncio.Queue(_MAX_BACKLOG)
         self._streams.add(queue)
         try:
-            yield pb.SessionChange(caught_up=True)
+            yield pb.WatchSessionChangesResponse(caught_up=True)
             while True:
                 try:
                     change = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
                 except TimeoutError:
-                    change = pb.SessionChange(caught_up=True)
+                    change = pb.WatchSessionChangesResponse(caught_up=True)
                 if isinstance(change, _Ended):
                     raise UnavailableError("session changes were interrupted")
                 yield change
@@ -106,7 +106,7 @@ class SessionChangeHub:
         self._streams.clear()
 
 
-def _end(queue: asyncio.Queue[pb.SessionChange | _Ended]) -> None:
+def _end(queue: asyncio.Queue[pb.WatchSessionChangesResponse | _Ended]) -> None:
     # A full queue is drained of one change to make room: the stream ends anyway.
     if queue.full():
         queue.get_nowait()

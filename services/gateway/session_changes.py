@@ -20,8 +20,8 @@ from common.principal import SYSTEM, PrincipalSigner
 from services.gateway.session_cache import SessionCache
 
 
-def apply_change(cache: SessionCache, change: sessions_pb2.SessionChange) -> None:
-    kind = change.WhichOneof("change")
+def apply_change(cache: SessionCache, change: sessions_pb2.WatchSessionChangesResponse) -> None:
+    kind = change.WhichOneof("kind")
     if kind == "caught_up":
         if not cache.trusted:
             cache.trust()
@@ -86,12 +86,14 @@ class SessionChangeFollower:
                 self._cache.distrust()
             await asyncio.sleep(self._retry_seconds)
 
-    async def _follow(self, call: grpc.aio.UnaryStreamCall[Any, sessions_pb2.SessionChange]) -> None:
+    async def _follow(
+        self, call: grpc.aio.UnaryStreamCall[Any, sessions_pb2.WatchSessionChangesResponse]
+    ) -> None:
         try:
             while True:
                 async with asyncio.timeout(self._silence_seconds):
                     change = await call.read()
-                if not isinstance(change, sessions_pb2.SessionChange):
+                if not isinstance(change, sessions_pb2.WatchSessionChangesResponse):
                     return  # grpc.aio.EOF: the stream ended
                 apply_change(self._cache, change)
         finally:

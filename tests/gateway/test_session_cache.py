@@ -88,12 +88,12 @@ def test_changes_drop_the_session_user_or_tenant_they_name() -> None:
     cache.put(b"b", session(clock, 2, user="u1", tenant="t1"), cache.generation)
     cache.put(b"c", session(clock, 3, user="u3", tenant="t1"), cache.generation)
     cache.put(b"d", session(clock, 4, user="u4", tenant="t2"), cache.generation)
-    apply_change(cache, sessions_pb2.SessionChange(session_id="s3"))
+    apply_change(cache, sessions_pb2.WatchSessionChangesResponse(session_id="s3"))
     assert cache.get(b"c") is None and cache.get(b"a") is not None
-    apply_change(cache, sessions_pb2.SessionChange(tenant_user_id="u1"))
+    apply_change(cache, sessions_pb2.WatchSessionChangesResponse(tenant_user_id="u1"))
     assert cache.get(b"a") is None and cache.get(b"b") is None
     assert cache.get(b"d") is not None
-    apply_change(cache, sessions_pb2.SessionChange(tenant_id="t2"))
+    apply_change(cache, sessions_pb2.WatchSessionChangesResponse(tenant_id="t2"))
     assert len(cache) == 0
 
 
@@ -101,9 +101,9 @@ def test_a_change_it_does_not_understand_makes_the_cache_untrusted() -> None:
     clock = Clock()
     cache = trusted_cache(clock)
     cache.put(b"a", session(clock), cache.generation)
-    apply_change(cache, sessions_pb2.SessionChange())
+    apply_change(cache, sessions_pb2.WatchSessionChangesResponse())
     assert not cache.trusted and len(cache) == 0
-    apply_change(cache, sessions_pb2.SessionChange(caught_up=True))
+    apply_change(cache, sessions_pb2.WatchSessionChangesResponse(caught_up=True))
     assert cache.trusted
 
 
@@ -165,5 +165,5 @@ def test_a_heartbeat_keeps_what_the_cache_holds() -> None:
     clock = Clock()
     cache = trusted_cache(clock)
     cache.put(b"a", session(clock), cache.generation)
-    apply_change(cache, sessions_pb2.SessionChange(caught_up=True))
+    apply_change(cache, sessions_pb2.WatchSessionChangesResponse(caught_up=True))
     assert cache.get(b"a") is not None

@@ -19,9 +19,9 @@ from tests.gateway.test_session_cache import Clock
 def auth(beat: float, beats: int) -> grpc.GenericRpcHandler:
     """An auth service whose stream is caught up, beats `beats` times `beat` seconds apart, then is silent."""
 
-    async def watch(request: Any, context: Any) -> AsyncIterator[sessions_pb2.SessionChange]:
+    async def watch(request: Any, context: Any) -> AsyncIterator[sessions_pb2.WatchSessionChangesResponse]:
         for _ in range(beats + 1):
-            yield sessions_pb2.SessionChange(caught_up=True)
+            yield sessions_pb2.WatchSessionChangesResponse(caught_up=True)
             await asyncio.sleep(beat)
         await asyncio.sleep(3600)
 
@@ -31,7 +31,7 @@ def auth(beat: float, beats: int) -> grpc.GenericRpcHandler:
             "WatchSessionChanges": grpc.unary_stream_rpc_method_handler(
                 watch,
                 request_deserializer=sessions_pb2.WatchSessionChangesInput.FromString,
-                response_serializer=sessions_pb2.SessionChange.SerializeToString,
+                response_serializer=sessions_pb2.WatchSessionChangesResponse.SerializeToString,
             )
         },
     )

@@ -432,8 +432,10 @@ class WatchSessionChangesInput(_message.Message):
 Global___WatchSessionChangesInput: _TypeAlias = WatchSessionChangesInput  # noqa: Y015
 
 @_typing.final
-class SessionChange(_message.Message):
-    """What changed; a cached session it names (or whose user or tenant it names) must be dropped."""
+class WatchSessionChangesResponse(_message.Message):
+    """What changed (or the stream's `caught_up` marker); a cached session it names, or whose user
+    or tenant it names, must be dropped.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -456,15 +458,15 @@ class SessionChange(_message.Message):
         tenant_user_id: _builtins.str = ...,
         tenant_id: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["caught_up", b"caught_up", "change", b"change", "session_id", b"session_id", "tenant_id", b"tenant_id", "tenant_user_id", b"tenant_user_id"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["caught_up", b"caught_up", "kind", b"kind", "session_id", b"session_id", "tenant_id", b"tenant_id", "tenant_user_id", b"tenant_user_id"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["caught_up", b"caught_up", "change", b"change", "session_id", b"session_id", "tenant_id", b"tenant_id", "tenant_user_id", b"tenant_user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["caught_up", b"caught_up", "kind", b"kind", "session_id", b"session_id", "tenant_id", b"tenant_id", "tenant_user_id", b"tenant_user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_change: _TypeAlias = _typing.Literal["caught_up", "session_id", "tenant_user_id", "tenant_id"]  # noqa: Y015
-    _WhichOneofArgType_change: _TypeAlias = _typing.Literal["change", b"change"]  # noqa: Y015
-    def WhichOneof(self, oneof_group: _WhichOneofArgType_change) -> _WhichOneofReturnType_change | None: ...
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["caught_up", "session_id", "tenant_user_id", "tenant_id"]  # noqa: Y015
+    _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
 
-Global___SessionChange: _TypeAlias = SessionChange  # noqa: Y015
+Global___WatchSessionChangesResponse: _TypeAlias = WatchSessionChangesResponse  # noqa: Y015
 
 @_typing.final
 class SessionUse(_message.Message):

@@ -73,7 +73,7 @@ class SessionsServiceStub:
         self.WatchSessionChanges = channel.unary_stream(
                 '/central.auth.v1.SessionsService/WatchSessionChanges',
                 request_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.WatchSessionChangesInput.SerializeToString,
-                response_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.SessionChange.FromString,
+                response_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.WatchSessionChangesResponse.FromString,
                 _registered_method=True)
         self.ReportSessionUse = channel.unary_unary(
                 '/central.auth.v1.SessionsService/ReportSessionUse',
@@ -215,7 +215,7 @@ def add_SessionsServiceServicer_to_server(servicer, server):
             'WatchSessionChanges': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchSessionChanges,
                     request_deserializer=central_dot_auth_dot_v1_dot_sessions__pb2.WatchSessionChangesInput.FromString,
-                    response_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.SessionChange.SerializeToString,
+                    response_serializer=central_dot_auth_dot_v1_dot_sessions__pb2.WatchSessionChangesResponse.SerializeToString,
             ),
             'ReportSessionUse': grpc.unary_unary_rpc_method_handler(
                     servicer.ReportSessionUse,
@@ -449,7 +449,7 @@ class SessionsService:
             target,
             '/central.auth.v1.SessionsService/WatchSessionChanges',
             central_dot_auth_dot_v1_dot_sessions__pb2.WatchSessionChangesInput.SerializeToString,
-            central_dot_auth_dot_v1_dot_sessions__pb2.SessionChange.FromString,
+            central_dot_auth_dot_v1_dot_sessions__pb2.WatchSessionChangesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -45,7 +45,7 @@ class SessionsServiceStub:
     RevokeMySession: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.RevokeMySessionInput, _sessions_pb2.RevokeMySessionResponse]
     ValidateSession: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.ValidateSessionInput, _sessions_pb2.ValidateSessionResponse]
     """For the gateway: who holds this session token, if it is valid now."""
-    WatchSessionChanges: _grpc.UnaryStreamMultiCallable[_sessions_pb2.WatchSessionChangesInput, _sessions_pb2.SessionChange]
+    WatchSessionChanges: _grpc.UnaryStreamMultiCallable[_sessions_pb2.WatchSessionChangesInput, _sessions_pb2.WatchSessionChangesResponse]
     """The system only (the gateway): every change that can end or alter a session, as it commits.
     The first message is `caught_up`: from then on, none is missed while the stream stays open.
     """
@@ -76,7 +76,7 @@ class SessionsServiceAsyncStub(SessionsServiceStub):
     RevokeMySession: _aio.UnaryUnaryMultiCallable[_sessions_pb2.RevokeMySessionInput, _sessions_pb2.RevokeMySessionResponse]  # type: ignore[assignment]
     ValidateSession: _aio.UnaryUnaryMultiCallable[_sessions_pb2.ValidateSessionInput, _sessions_pb2.ValidateSessionResponse]  # type: ignore[assignment]
     """For the gateway: who holds this session token, if it is valid now."""
-    WatchSessionChanges: _aio.UnaryStreamMultiCallable[_sessions_pb2.WatchSessionChangesInput, _sessions_pb2.SessionChange]  # type: ignore[assignment]
+    WatchSessionChanges: _aio.UnaryStreamMultiCallable[_sessions_pb2.WatchSessionChangesInput, _sessions_pb2.WatchSessionChangesResponse]  # type: ignore[assignment]
     """The system only (the gateway): every change that can end or alter a session, as it commits.
     The first message is `caught_up`: from then on, none is missed while the stream stays open.
     """
@@ -152,7 +152,7 @@ class SessionsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _sessions_pb2.WatchSessionChangesInput,
         context: _ServicerContext,
-    ) -> _typing.Union[_abc.Iterator[_sessions_pb2.SessionChange], _abc.AsyncIterator[_sessions_pb2.SessionChange]]:
+    ) -> _typing.Union[_abc.Iterator[_sessions_pb2.WatchSessionChangesResponse], _abc.AsyncIterator[_sessions_pb2.WatchSessionChangesResponse]]:
         """The system only (the gateway): every change that can end or alter a session, as it commits.
         The first message is `caught_up`: from then on, none is missed while the stream stays open.
         """
