@@ -4,12 +4,12 @@ and whether it is hearing at all (a cache built on it is trusted only while it i
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 
 import psycopg
 from psycopg import sql
 
+from common.background import BackgroundLoop
 from common.logs import get_logger
 
 
@@ -29,19 +29,14 @@ class Listener:
         self._on_live = on_live
         self._on_lost = on_lost
         self._retry_seconds = retry_seconds
-        self._task: asyncio.Task[None] | None = None
+        self._loop = BackgroundLoop(f"listen-{self.channel}", self._listen_forever)
         self._logger = get_logger(f"Listener[{channel}]")
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._listen_forever(), name=f"listen-{self.channel}")
+        self._loop.start()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
 
     async def _listen_forever(self) -> None:
         while True:

@@ -8,12 +8,12 @@ than the silence bound) makes the cache untrusted at once, then the follower rec
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 import grpc
 
 from central.auth.v1 import sessions_pb2, sessions_pb2_grpc
+from common.background import BackgroundLoop
 from common.grpc.channels import principal_metadata
 from common.logs import get_logger
 from common.principal import SYSTEM, PrincipalSigner
@@ -51,19 +51,14 @@ class SessionChangeFollower:
         self._cache = cache
         self._retry_seconds = retry_seconds
         self._silence_seconds = silence_seconds
-        self._task: asyncio.Task[None] | None = None
+        self._loop = BackgroundLoop("session-change-follower", self._follow_forever)
         self._logger = get_logger(type(self).__name__)
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._follow_forever(), name="session-change-follower")
+        self._loop.start()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
         self._cache.distrust()
 
     async def _follow_forever(self) -> None:

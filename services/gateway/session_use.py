@@ -8,12 +8,12 @@ gateway answers from its cache.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import datetime, timedelta
 
 import grpc
 
 from central.auth.v1 import sessions_pb2, sessions_pb2_grpc
+from common.background import BackgroundLoop
 from common.clock import Clock
 from common.grpc.channels import principal_metadata
 from common.logs import get_logger
@@ -69,19 +69,14 @@ class SessionUseReporter:
         self.log = log
         self._interval = interval_seconds
         self._deadline = deadline_seconds
-        self._task: asyncio.Task[None] | None = None
+        self._loop = BackgroundLoop("session-use-reporter", self._report_forever)
         self._logger = get_logger(type(self).__name__)
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._report_forever(), name="session-use-reporter")
+        self._loop.start()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
         await self.flush()
 
     async def flush(self) -> None:
