@@ -236,6 +236,12 @@ def _responses(route: Route, schemas: _Schemas, cookie_name: str) -> dict[str, A
     return responses
 
 
+def _filled_by_gateway(descriptor: Descriptor) -> set[str]:
+    """Input fields the gateway fills from a cookie, whatever the query says: no parameter of the route."""
+    field = marked_field(descriptor, options_pb2.pre_login_token)
+    return {field.name} if field is not None else set()
+
+
 def _query_fields(descriptor: Descriptor, taken: set[str]) -> list[FieldDescriptor]:
     """The input fields a GET or DELETE takes as query parameters (see transcode)."""
     fields = [f for f in descriptor.fields if f.name not in taken and f.message_type is None]
@@ -284,7 +290,7 @@ def _operation(route: Route, schemas: _Schemas, cookie_name: str) -> dict[str, A
     else:
         parameters += [
             {"name": f.json_name, "in": "query", "required": False, "schema": schemas.field(f)}
-            for f in _query_fields(descriptor, path_fields)
+            for f in _query_fields(descriptor, path_fields | _filled_by_gateway(descriptor))
         ]
     if parameters:
         operation["parameters"] = parameters

@@ -92,6 +92,9 @@ class PathTemplate:
             if not segments or not segments[-1].endswith(suffix):
                 return None
             segments = [*segments[:-1], segments[-1].removesuffix(suffix)]
+        elif segments and _VERB.search(segments[-1]):
+            # A last segment ending in `:verb` names a custom method (AIP-136), never a resource.
+            return None
         variables: dict[str, str] = {}
         for index, expected in enumerate(self.segments):
             if isinstance(expected, str):

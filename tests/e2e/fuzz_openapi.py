@@ -55,8 +55,9 @@ async def _signed_up(stack: Stack) -> tuple[str, str]:
 
 # Where a schema-valid request may still get a 400, for a reason the document cannot state:
 # a cursor this list did not sign (any string fits the schema), a tenant whose state forbids
-# the change (its last admin, its last enabled connector: FAILED_PRECONDITION), and a password
-# under the minimum that the tenant's password connector sets.
+# the change (its last admin, its last enabled connector: FAILED_PRECONDITION), a password
+# under the minimum that the tenant's password connector sets, and a single sign-on callback
+# outside a flow the browser started.
 # Every other check, and the other statuses of these operations, still hold.
 _VALID_BUT_REFUSED = {
     "a cursor the list did not issue": ["ListTenantUsers", "ListAuthConnectors", "ListMySessions"],
@@ -68,6 +69,7 @@ _VALID_BUT_REFUSED = {
     "a password shorter than the tenant's own connector asks (at least 8, as documented)": [
         "CreateTenantUser"
     ],
+    "a login state that only a browser inside the flow holds (its pre-login cookie)": ["FinishOidcLogin"],
 }
 # schemathesis' own list, and 400.
 _POSITIVE_STATUSES = ["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]

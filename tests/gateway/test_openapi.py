@@ -241,3 +241,20 @@ def test_every_operation_says_who_may_call_it(route: Route) -> None:
     else:
         assert op["security"] == [{"TenantUserCookie": []}]
     assert ("403" in op["responses"]) == (access == options_pb2.ACCESS_TENANT_ADMIN)
+
+
+def test_the_sso_callback_takes_its_pre_login_token_from_the_cookie_only() -> None:
+    names = {p["name"] for p in operation("get", "/auth/oidc/callback")["parameters"]}
+    assert {"code", "state"} <= names
+    assert "preLoginToken" not in names
+
+
+@pytest.mark.parametrize(
+    ("return_to", "allowed"),
+    [("", True), ("/", True), ("/home?tab=1", True), ("//evil.example", False), ("/\\evil", False),
+     ("https://evil.example", False), ("/a b", False)],
+)  # fmt: skip
+def test_the_document_and_the_guard_agree_on_return_to(return_to: str, allowed: bool) -> None:
+    start = operation("get", "/auth/oidc/{authConnectorId}/start")
+    keywords = next(p["schema"] for p in start["parameters"] if p["name"] == "returnTo")
+    assert matches(keywords, return_to) is allowed

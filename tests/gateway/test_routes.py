@@ -155,3 +155,11 @@ def test_a_list_route_knows_the_query_a_client_may_send_again_beside_its_cursor(
 def test_unsupported_templates_are_refused(template: str) -> None:
     with pytest.raises(TemplateError):
         PathTemplate.parse(template)
+
+
+def test_a_custom_method_never_matches_a_plain_resource_template() -> None:
+    resource = PathTemplate.parse("/jobs/{job_id}")
+    cancel = PathTemplate.parse("/jobs/{job_id}:cancel")
+    assert resource.match(path_segments(b"/jobs/job-1:cancel")) is None
+    assert cancel.match(path_segments(b"/jobs/job-1:cancel")) == {"job_id": "job-1"}
+    assert resource.match(path_segments(b"/jobs/job-1")) == {"job_id": "job-1"}

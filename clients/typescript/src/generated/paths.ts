@@ -734,7 +734,6 @@ export interface operations {
                 authuser?: string;
                 hd?: string;
                 prompt?: string;
-                preLoginToken?: string;
             };
             header?: never;
             path?: never;
