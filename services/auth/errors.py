@@ -94,7 +94,6 @@ def sso_refused(reason: str, message: str) -> DomainError:
 
 
 _SSO_ERRORS: dict[str, type[DomainError]] = {
-    "RETURN_TO_INVALID": InvalidInputError,
     "OIDC_CONNECTOR_DISABLED": FailedPreconditionError,
     "OIDC_STATE_MISSING": InvalidInputError,
     "OIDC_STATE_INVALID": InvalidInputError,
