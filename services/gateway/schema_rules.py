@@ -59,6 +59,9 @@ def constrain(field: FieldDescriptor, schema: dict[str, Any]) -> dict[str, Any]:
     constrained = dict(schema)
     if field.type == FieldDescriptor.TYPE_STRING:
         constrained.update(_string_keywords(rules.string if rules else None, required=is_required(field)))
+    elif field.type == FieldDescriptor.TYPE_BYTES and is_required(field):
+        # Base64 in JSON: required bytes are at least one byte, so at least one character.
+        constrained["minLength"] = 1
     elif field.type in _BOUNDS:
         constrained.update(_integer_keywords(field, rules))
     if rules is not None and rules.ignore == validate_pb2.IGNORE_IF_ZERO_VALUE and constrained != schema:

@@ -258,3 +258,9 @@ def test_the_document_and_the_guard_agree_on_return_to(return_to: str, allowed: 
     start = operation("get", "/auth/oidc/{authConnectorId}/start")
     keywords = next(p["schema"] for p in start["parameters"] if p["name"] == "returnTo")
     assert matches(keywords, return_to) is allowed
+
+
+def test_required_audio_is_at_least_one_character_of_base64() -> None:
+    body = operation("post", "/tenants/{tenantId}/transcription-jobs")["requestBody"]["content"]
+    ref = body["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert schema(ref)["properties"]["audio"]["minLength"] == 1
