@@ -84,6 +84,8 @@ def _string_keywords(rules: validate_pb2.StringRules | None, *, required: bool) 
             keywords["pattern"] = f"^{re.escape(rules.prefix)}[^\\u0000]*$"
         if getattr(rules, "in"):
             keywords["enum"] = list(getattr(rules, "in"))
+        if rules.uri:
+            keywords["format"] = "uri"
         for extension, value in rules.ListFields():
             if extension.is_extension and value:
                 for name, keyword in _predefined_keywords(extension).items():

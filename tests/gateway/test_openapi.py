@@ -264,3 +264,15 @@ def test_required_audio_is_at_least_one_character_of_base64() -> None:
     body = operation("post", "/tenants/{tenantId}/transcription-jobs")["requestBody"]["content"]
     ref = body["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
     assert schema(ref)["properties"]["audio"]["minLength"] == 1
+
+
+def test_an_issuer_is_documented_as_a_uri() -> None:
+    issuers = [
+        properties["issuer"]
+        for name, body in SCHEMAS.items()
+        if name.startswith("central.auth.v1.")
+        and "Input" in name
+        and "issuer" in (properties := body.get("properties", {}))
+    ]
+    assert issuers
+    assert all(issuer.get("format") == "uri" for issuer in issuers)

@@ -502,6 +502,7 @@ export interface components {
             clientAuthMethod?: string;
         };
         "central.auth.v1.OidcConnectorConfigInput": {
+            /** Format: uri */
             issuer: string;
             clientId: string;
             clientSecret: string;
