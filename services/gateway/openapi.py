@@ -137,7 +137,7 @@ class _Schemas:
         else:
             single = {"type": "integer"}
         if field.is_repeated:
-            return {"type": "array", "items": single}
+            return schema_rules.constrain_items(field, single)
         return single if field.message_type is not None else schema_rules.constrain(field, single)
 
 

@@ -71,6 +71,22 @@ def constrain(field: FieldDescriptor, schema: dict[str, Any]) -> dict[str, Any]:
     return constrained
 
 
+def constrain_items(field: FieldDescriptor, item: dict[str, Any]) -> dict[str, Any]:
+    """The array schema of a repeated scalar `field`: its count and its items' rules."""
+    schema: dict[str, Any] = {"type": "array", "items": dict(item)}
+    rules = field_rules(field)
+    if rules is None or not rules.HasField("repeated"):
+        return schema
+    repeated = rules.repeated
+    if repeated.HasField("max_items"):
+        schema["maxItems"] = repeated.max_items
+    if repeated.HasField("min_items"):
+        schema["minItems"] = repeated.min_items
+    if field.type == FieldDescriptor.TYPE_STRING and repeated.items.HasField("string"):
+        schema["items"].update(_string_keywords(repeated.items.string, required=False))
+    return schema
+
+
 def _string_keywords(rules: validate_pb2.StringRules | None, *, required: bool) -> dict[str, Any]:
     keywords: dict[str, Any] = {}
     if rules is not None:
@@ -86,6 +102,9 @@ def _string_keywords(rules: validate_pb2.StringRules | None, *, required: bool) 
             keywords["enum"] = list(getattr(rules, "in"))
         if rules.uri:
             keywords["format"] = "uri"
+        if rules.hostname:
+            keywords["format"] = "hostname"
+            required = True
         for extension, value in rules.ListFields():
             if extension.is_extension and value:
                 for name, keyword in _predefined_keywords(extension).items():

@@ -276,3 +276,12 @@ def test_an_issuer_is_documented_as_a_uri() -> None:
     ]
     assert issuers
     assert all(issuer.get("format") == "uri" for issuer in issuers)
+
+
+def test_repeated_values_carry_their_items_rules() -> None:
+    config = schema("central.auth.v1.OidcConnectorConfigInput")["properties"]
+    domains = config["allowedEmailDomains"]
+    assert domains["maxItems"] == 50
+    assert domains["items"]["format"] == "hostname"
+    assert domains["items"]["minLength"] == 1
+    assert "pattern" in config["scopes"]["items"]
