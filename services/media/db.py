@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -54,6 +53,3 @@ COLUMNS = (
     " duration_seconds, progress, transcript, failure_reason, failure_message, created_at,"
     " started_at, finished_at"
 )
-
-SCHEMA = "media"
-MIGRATIONS = Path(__file__).parent / "migrations"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from uuid import UUID
 
 
@@ -18,7 +17,3 @@ class TenantRow:
 
 
 COLUMNS = "tenant_id, slug, display_name, created_at, updated_at"
-
-
-SCHEMA = "tenants"
-MIGRATIONS = Path(__file__).parent / "migrations"
