@@ -116,6 +116,12 @@ class AuthConnectorsApi(connectors_grpc.AuthConnectorsServiceServicer):
         await self.connectors.tx_delete_auth_connector(request.tenant_id, request.auth_connector_id)
         return connectors_pb.DeleteAuthConnectorResponse()
 
+    async def DeleteTenantAuthConnectors(  # noqa: N802
+        self, request: connectors_pb.DeleteTenantAuthConnectorsInput, context: Context
+    ) -> connectors_pb.DeleteTenantAuthConnectorsResponse:
+        deleted = await self.connectors.tx_delete_tenant_auth_connectors(request.tenant_id)
+        return connectors_pb.DeleteTenantAuthConnectorsResponse(deleted=deleted)
+
     async def ReencryptSecrets(  # noqa: N802
         self, request: connectors_pb.ReencryptSecretsInput, context: Context
     ) -> connectors_pb.ReencryptSecretsResponse:

@@ -210,6 +210,16 @@ class AuthConnectorService:
             )
             await announce(tx, "tenant_id", tenant_id)
 
+    async def tx_delete_tenant_auth_connectors(self, tenant_id: str) -> int:
+        """Every connector of a deleted tenant; its external identities and login states go with them."""
+        async with self.db.transaction() as tx:
+            deleted = await tx.execute(
+                "DELETE FROM auth.auth_connectors WHERE tenant_id = %s", (TenantIds.to_uuid(tenant_id),)
+            )
+            await announce(tx, "tenant_id", tenant_id)
+        self.logger.info("deleted %d auth connectors of tenant %s", deleted, tenant_id)
+        return deleted
+
     async def _lock_keeping_a_way_in(self, tenant_id: str, auth_connector_id: str, tx: Transaction) -> None:
         """Lock the tenant's connectors; refuse to take `auth_connector_id` away if nobody could log in then.
 

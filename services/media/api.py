@@ -55,3 +55,10 @@ class TranscriptionJobsApi(transcription_jobs_pb2_grpc.TranscriptionJobsServiceS
         job_id = TranscriptionJobIds.ensure(request.transcription_job_id, field="transcription_job_id")
         await self.jobs.delete_job(current_principal(), request.tenant_id, job_id)
         return pb.DeleteTranscriptionJobResponse()
+
+    async def DeleteTenantTranscriptionJobs(  # noqa: N802
+        self, request: pb.DeleteTenantTranscriptionJobsInput, context: Context
+    ) -> pb.DeleteTenantTranscriptionJobsResponse:
+        return pb.DeleteTenantTranscriptionJobsResponse(
+            deleted=await self.jobs.delete_tenant_jobs(request.tenant_id)
+        )

@@ -500,6 +500,44 @@ class DeleteAuthConnectorResponse(_message.Message):
 Global___DeleteAuthConnectorResponse: _TypeAlias = DeleteAuthConnectorResponse  # noqa: Y015
 
 @_typing.final
+class DeleteTenantAuthConnectorsInput(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENANT_ID_FIELD_NUMBER: _builtins.int
+    tenant_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        tenant_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["tenant_id", b"tenant_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteTenantAuthConnectorsInput: _TypeAlias = DeleteTenantAuthConnectorsInput  # noqa: Y015
+
+@_typing.final
+class DeleteTenantAuthConnectorsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DELETED_FIELD_NUMBER: _builtins.int
+    deleted: _builtins.int
+    def __init__(
+        self,
+        *,
+        deleted: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deleted", b"deleted"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteTenantAuthConnectorsResponse: _TypeAlias = DeleteTenantAuthConnectorsResponse  # noqa: Y015
+
+@_typing.final
 class ListLoginOptionsInput(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

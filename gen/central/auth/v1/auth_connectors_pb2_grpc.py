@@ -65,6 +65,11 @@ class AuthConnectorsServiceStub:
                 request_serializer=central_dot_auth_dot_v1_dot_auth__connectors__pb2.DeleteAuthConnectorInput.SerializeToString,
                 response_deserializer=central_dot_auth_dot_v1_dot_auth__connectors__pb2.DeleteAuthConnectorResponse.FromString,
                 _registered_method=True)
+        self.DeleteTenantAuthConnectors = channel.unary_unary(
+                '/central.auth.v1.AuthConnectorsService/DeleteTenantAuthConnectors',
+                request_serializer=central_dot_auth_dot_v1_dot_auth__connectors__pb2.DeleteTenantAuthConnectorsInput.SerializeToString,
+                response_deserializer=central_dot_auth_dot_v1_dot_auth__connectors__pb2.DeleteTenantAuthConnectorsResponse.FromString,
+                _registered_method=True)
         self.ReencryptSecrets = channel.unary_unary(
                 '/central.auth.v1.AuthConnectorsService/ReencryptSecrets',
                 request_serializer=central_dot_auth_dot_v1_dot_auth__connectors__pb2.ReencryptSecretsInput.SerializeToString,
@@ -117,6 +122,15 @@ class AuthConnectorsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DeleteTenantAuthConnectors(self, request, context):
+        """The system only (`central tenants delete`): every connector of a deleted tenant, with the
+        external identities and login states that belong to them. No connector is kept for a way in:
+        the tenant is gone.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ReencryptSecrets(self, request, context):
         """The system only (`central auth-connectors reencrypt-secrets`): seals again, under the current
         encryption key, every client secret sealed under an earlier one.
@@ -164,6 +178,11 @@ def add_AuthConnectorsServiceServicer_to_server(servicer, server):
                     servicer.DeleteAuthConnector,
                     request_deserializer=central_dot_auth_dot_v1_dot_auth__connectors__pb2.DeleteAuthConnectorInput.FromString,
                     response_serializer=central_dot_auth_dot_v1_dot_auth__connectors__pb2.DeleteAuthConnectorResponse.SerializeToString,
+            ),
+            'DeleteTenantAuthConnectors': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteTenantAuthConnectors,
+                    request_deserializer=central_dot_auth_dot_v1_dot_auth__connectors__pb2.DeleteTenantAuthConnectorsInput.FromString,
+                    response_serializer=central_dot_auth_dot_v1_dot_auth__connectors__pb2.DeleteTenantAuthConnectorsResponse.SerializeToString,
             ),
             'ReencryptSecrets': grpc.unary_unary_rpc_method_handler(
                     servicer.ReencryptSecrets,
@@ -339,6 +358,33 @@ class AuthConnectorsService:
             '/central.auth.v1.AuthConnectorsService/DeleteAuthConnector',
             central_dot_auth_dot_v1_dot_auth__connectors__pb2.DeleteAuthConnectorInput.SerializeToString,
             central_dot_auth_dot_v1_dot_auth__connectors__pb2.DeleteAuthConnectorResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteTenantAuthConnectors(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/central.auth.v1.AuthConnectorsService/DeleteTenantAuthConnectors',
+            central_dot_auth_dot_v1_dot_auth__connectors__pb2.DeleteTenantAuthConnectorsInput.SerializeToString,
+            central_dot_auth_dot_v1_dot_auth__connectors__pb2.DeleteTenantAuthConnectorsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -39,6 +39,11 @@ class AuthConnectorsServiceStub:
     EnableAuthConnector: _grpc.UnaryUnaryMultiCallable[_auth_connectors_pb2.EnableAuthConnectorInput, _auth_connectors_pb2.EnableAuthConnectorResponse]
     DisableAuthConnector: _grpc.UnaryUnaryMultiCallable[_auth_connectors_pb2.DisableAuthConnectorInput, _auth_connectors_pb2.DisableAuthConnectorResponse]
     DeleteAuthConnector: _grpc.UnaryUnaryMultiCallable[_auth_connectors_pb2.DeleteAuthConnectorInput, _auth_connectors_pb2.DeleteAuthConnectorResponse]
+    DeleteTenantAuthConnectors: _grpc.UnaryUnaryMultiCallable[_auth_connectors_pb2.DeleteTenantAuthConnectorsInput, _auth_connectors_pb2.DeleteTenantAuthConnectorsResponse]
+    """The system only (`central tenants delete`): every connector of a deleted tenant, with the
+    external identities and login states that belong to them. No connector is kept for a way in:
+    the tenant is gone.
+    """
     ReencryptSecrets: _grpc.UnaryUnaryMultiCallable[_auth_connectors_pb2.ReencryptSecretsInput, _auth_connectors_pb2.ReencryptSecretsResponse]
     """The system only (`central auth-connectors reencrypt-secrets`): seals again, under the current
     encryption key, every client secret sealed under an earlier one.
@@ -57,6 +62,11 @@ class AuthConnectorsServiceAsyncStub(AuthConnectorsServiceStub):
     EnableAuthConnector: _aio.UnaryUnaryMultiCallable[_auth_connectors_pb2.EnableAuthConnectorInput, _auth_connectors_pb2.EnableAuthConnectorResponse]  # type: ignore[assignment]
     DisableAuthConnector: _aio.UnaryUnaryMultiCallable[_auth_connectors_pb2.DisableAuthConnectorInput, _auth_connectors_pb2.DisableAuthConnectorResponse]  # type: ignore[assignment]
     DeleteAuthConnector: _aio.UnaryUnaryMultiCallable[_auth_connectors_pb2.DeleteAuthConnectorInput, _auth_connectors_pb2.DeleteAuthConnectorResponse]  # type: ignore[assignment]
+    DeleteTenantAuthConnectors: _aio.UnaryUnaryMultiCallable[_auth_connectors_pb2.DeleteTenantAuthConnectorsInput, _auth_connectors_pb2.DeleteTenantAuthConnectorsResponse]  # type: ignore[assignment]
+    """The system only (`central tenants delete`): every connector of a deleted tenant, with the
+    external identities and login states that belong to them. No connector is kept for a way in:
+    the tenant is gone.
+    """
     ReencryptSecrets: _aio.UnaryUnaryMultiCallable[_auth_connectors_pb2.ReencryptSecretsInput, _auth_connectors_pb2.ReencryptSecretsResponse]  # type: ignore[assignment]
     """The system only (`central auth-connectors reencrypt-secrets`): seals again, under the current
     encryption key, every client secret sealed under an earlier one.
@@ -108,6 +118,17 @@ class AuthConnectorsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _auth_connectors_pb2.DeleteAuthConnectorInput,
         context: _ServicerContext,
     ) -> _typing.Union[_auth_connectors_pb2.DeleteAuthConnectorResponse, _abc.Awaitable[_auth_connectors_pb2.DeleteAuthConnectorResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteTenantAuthConnectors(
+        self,
+        request: _auth_connectors_pb2.DeleteTenantAuthConnectorsInput,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_connectors_pb2.DeleteTenantAuthConnectorsResponse, _abc.Awaitable[_auth_connectors_pb2.DeleteTenantAuthConnectorsResponse]]:
+        """The system only (`central tenants delete`): every connector of a deleted tenant, with the
+        external identities and login states that belong to them. No connector is kept for a way in:
+        the tenant is gone.
+        """
 
     @_abc_1.abstractmethod
     def ReencryptSecrets(

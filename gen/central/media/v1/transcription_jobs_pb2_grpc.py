@@ -60,6 +60,11 @@ class TranscriptionJobsServiceStub:
                 request_serializer=central_dot_media_dot_v1_dot_transcription__jobs__pb2.DeleteTranscriptionJobInput.SerializeToString,
                 response_deserializer=central_dot_media_dot_v1_dot_transcription__jobs__pb2.DeleteTranscriptionJobResponse.FromString,
                 _registered_method=True)
+        self.DeleteTenantTranscriptionJobs = channel.unary_unary(
+                '/central.media.v1.TranscriptionJobsService/DeleteTenantTranscriptionJobs',
+                request_serializer=central_dot_media_dot_v1_dot_transcription__jobs__pb2.DeleteTenantTranscriptionJobsInput.SerializeToString,
+                response_deserializer=central_dot_media_dot_v1_dot_transcription__jobs__pb2.DeleteTenantTranscriptionJobsResponse.FromString,
+                _registered_method=True)
 
 
 class TranscriptionJobsServiceServicer:
@@ -101,6 +106,14 @@ class TranscriptionJobsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DeleteTenantTranscriptionJobs(self, request, context):
+        """The system only (`central tenants delete`): every job of a deleted tenant, its audio and its
+        transcript; the workflows of open ones stop.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TranscriptionJobsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -128,6 +141,11 @@ def add_TranscriptionJobsServiceServicer_to_server(servicer, server):
                     servicer.DeleteTranscriptionJob,
                     request_deserializer=central_dot_media_dot_v1_dot_transcription__jobs__pb2.DeleteTranscriptionJobInput.FromString,
                     response_serializer=central_dot_media_dot_v1_dot_transcription__jobs__pb2.DeleteTranscriptionJobResponse.SerializeToString,
+            ),
+            'DeleteTenantTranscriptionJobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteTenantTranscriptionJobs,
+                    request_deserializer=central_dot_media_dot_v1_dot_transcription__jobs__pb2.DeleteTenantTranscriptionJobsInput.FromString,
+                    response_serializer=central_dot_media_dot_v1_dot_transcription__jobs__pb2.DeleteTenantTranscriptionJobsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -266,6 +284,33 @@ class TranscriptionJobsService:
             '/central.media.v1.TranscriptionJobsService/DeleteTranscriptionJob',
             central_dot_media_dot_v1_dot_transcription__jobs__pb2.DeleteTranscriptionJobInput.SerializeToString,
             central_dot_media_dot_v1_dot_transcription__jobs__pb2.DeleteTranscriptionJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteTenantTranscriptionJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/central.media.v1.TranscriptionJobsService/DeleteTenantTranscriptionJobs',
+            central_dot_media_dot_v1_dot_transcription__jobs__pb2.DeleteTenantTranscriptionJobsInput.SerializeToString,
+            central_dot_media_dot_v1_dot_transcription__jobs__pb2.DeleteTenantTranscriptionJobsResponse.FromString,
             options,
             channel_credentials,
             insecure,

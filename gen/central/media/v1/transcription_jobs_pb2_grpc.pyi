@@ -44,6 +44,10 @@ class TranscriptionJobsServiceStub:
     """
     DeleteTranscriptionJob: _grpc.UnaryUnaryMultiCallable[_transcription_jobs_pb2.DeleteTranscriptionJobInput, _transcription_jobs_pb2.DeleteTranscriptionJobResponse]
     """The tenant's admins or the job's submitter: the job, its audio and its transcript go."""
+    DeleteTenantTranscriptionJobs: _grpc.UnaryUnaryMultiCallable[_transcription_jobs_pb2.DeleteTenantTranscriptionJobsInput, _transcription_jobs_pb2.DeleteTenantTranscriptionJobsResponse]
+    """The system only (`central tenants delete`): every job of a deleted tenant, its audio and its
+    transcript; the workflows of open ones stop.
+    """
 
 @_typing.type_check_only
 class TranscriptionJobsServiceAsyncStub(TranscriptionJobsServiceStub):
@@ -61,6 +65,10 @@ class TranscriptionJobsServiceAsyncStub(TranscriptionJobsServiceStub):
     """
     DeleteTranscriptionJob: _aio.UnaryUnaryMultiCallable[_transcription_jobs_pb2.DeleteTranscriptionJobInput, _transcription_jobs_pb2.DeleteTranscriptionJobResponse]  # type: ignore[assignment]
     """The tenant's admins or the job's submitter: the job, its audio and its transcript go."""
+    DeleteTenantTranscriptionJobs: _aio.UnaryUnaryMultiCallable[_transcription_jobs_pb2.DeleteTenantTranscriptionJobsInput, _transcription_jobs_pb2.DeleteTenantTranscriptionJobsResponse]  # type: ignore[assignment]
+    """The system only (`central tenants delete`): every job of a deleted tenant, its audio and its
+    transcript; the workflows of open ones stop.
+    """
 
 class TranscriptionJobsServiceServicer(metaclass=_abc_1.ABCMeta):
     """A tenant's audio and its transcripts, recognised on the media queue."""
@@ -105,5 +113,15 @@ class TranscriptionJobsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_transcription_jobs_pb2.DeleteTranscriptionJobResponse, _abc.Awaitable[_transcription_jobs_pb2.DeleteTranscriptionJobResponse]]:
         """The tenant's admins or the job's submitter: the job, its audio and its transcript go."""
+
+    @_abc_1.abstractmethod
+    def DeleteTenantTranscriptionJobs(
+        self,
+        request: _transcription_jobs_pb2.DeleteTenantTranscriptionJobsInput,
+        context: _ServicerContext,
+    ) -> _typing.Union[_transcription_jobs_pb2.DeleteTenantTranscriptionJobsResponse, _abc.Awaitable[_transcription_jobs_pb2.DeleteTenantTranscriptionJobsResponse]]:
+        """The system only (`central tenants delete`): every job of a deleted tenant, its audio and its
+        transcript; the workflows of open ones stop.
+        """
 
 def add_TranscriptionJobsServiceServicer_to_server(servicer: TranscriptionJobsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
