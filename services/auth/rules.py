@@ -20,3 +20,9 @@ def password_violation(password: str, min_length: int, field: str = "password") 
     if len(password) < min_length:
         return FieldViolation(field, f"must be at least {min_length} characters")
     return None
+
+
+def entered_email(text: str) -> str:
+    """An email as a person typed it, without the spaces around it; its case is kept for display
+    (an account is unique per tenant whatever the case: the index on lower(email))."""
+    return text.strip()

@@ -99,7 +99,7 @@ class SessionService:
         self, input: pb.PasswordLoginInput, principal: Principal
     ) -> tuple[tenant_users_pb2.TenantUserPrivate, str]:
         """Check the password and open a session; every wrong part answers the same 401."""
-        email = input.email.strip().lower()
+        email = rules.entered_email(input.email).lower()
         tenant_uuid = TenantIds.to_uuid(input.tenant_id) if TenantIds.guard(input.tenant_id) else None
         email_key = f"email:{tenant_uuid}:{email}"
         limits = [Limit(email_key, self.max_failures_per_email)]

@@ -36,6 +36,7 @@ from common.errors import (
 from common.principal import Principal, current_principal
 from common.temporal.dispatcher import TemporalDispatcher
 from common.temporal.errors import domain_error
+from services.auth import rules
 from services.auth.db import TenantUserRow
 from services.auth.passwords import Passwords
 from services.auth.sessions import SessionService
@@ -71,7 +72,7 @@ class SignupApi(signup_pb2_grpc.SignupServiceServicer):
             # Counted before anything costly: every signup, not only failed ones, like a login's attempt.
             limit = Limit(f"signup:{principal.client_address}", self.max_per_address)
             await self.throttle.tx_reserve([limit], what="signups", reason="SIGNUP_THROTTLED")
-        email = request.email.strip()
+        email = rules.entered_email(request.email)
         display_name = stored_display_name(request.display_name)
         tenant_display_name = stored_display_name(request.tenant_display_name)
         workflow_input = SignupWorkflowInput(
@@ -143,7 +144,9 @@ class SignupApi(signup_pb2_grpc.SignupServiceServicer):
     ) -> signup_pb2.SignupResponse:
         """Log the admin of `earlier` in, as the signup that made it would have."""
         login = sessions_pb2.PasswordLoginInput(
-            tenant_id=earlier.tenant.tenant_id, email=request.email.strip(), password=request.password
+            tenant_id=earlier.tenant.tenant_id,
+            email=rules.entered_email(request.email),
+            password=request.password,
         )
         try:
             user, token = await self.sessions.tx_password_login(login, principal)

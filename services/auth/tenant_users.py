@@ -96,7 +96,7 @@ class TenantUserService:
     async def tx_create_tenant_user(self, input: pb.CreateTenantUserInput) -> pb.TenantUser:
         """Create a user whose password is at least the tenant's password connector's minimum."""
         tenant_uuid = TenantIds.to_uuid(input.tenant_id, field="tenant_id")
-        email = input.email.strip()
+        email = rules.entered_email(input.email)
         await self._ensure_tenant(input.tenant_id)
         connector = await self.connectors.get_password_connector(tenant_uuid, self.db)
         collect_violations(
@@ -113,7 +113,7 @@ class TenantUserService:
         """Create a user with the ID and hash the caller chose; a retry finds the user it made."""
         tenant_uuid = TenantIds.to_uuid(input.tenant_id, field="tenant_id")
         user_uuid = TenantUserIds.to_uuid(input.tenant_user_id, field="tenant_user_id")
-        email = input.email.strip()
+        email = rules.entered_email(input.email)
         if existing := await self._get_by_tenant_user_uuid(tenant_uuid, user_uuid, self.db):
             # A retry of a create that went through: the same user, not a conflict.
             if existing.email.lower() == email.lower():
