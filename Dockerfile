@@ -15,7 +15,9 @@ COPY worker worker
 RUN uv sync --locked --no-dev --no-editable
 
 FROM python:3.11-slim
-RUN useradd --system --uid 10001 --home-dir /app central
+# /certs: the certs job writes into a volume mounted there, and a new volume takes its owner.
+RUN useradd --system --uid 10001 --home-dir /app central \
+    && install -d -o central -g central -m 0700 /certs
 COPY --from=build --chown=root:root /app/.venv /app/.venv
 ENV PATH=/app/.venv/bin:$PATH CENTRAL_LOG_FORMAT=json PYTHONUNBUFFERED=1
 USER central

@@ -12,15 +12,31 @@ import socket
 import urllib.error
 import urllib.request
 
-import grpc
-
-from common.config import Config
+from common.config import Config, HostPort
+from common.grpc.channels import CHANNEL_OPTIONS
 from common.grpc.health import serving
+from common.grpc.tls import LOOPBACK_PLAINTEXT, Transport
 from common.processes import PROCESSES, Health
 
+# A process listening on every interface is checked through this machine's loopback.
+_EVERY_INTERFACE = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 
-async def grpc_ready(address: str, deadline_seconds: float = 2.0) -> bool:
-    async with grpc.aio.insecure_channel(address) as channel:
+
+def own_address(listening: HostPort) -> str:
+    """Where a process listening at `listening` is reached from its own container."""
+    host = _EVERY_INTERFACE.get(listening.host, listening.host)
+    return f"[{host}]:{listening.port}" if ":" in host else f"{host}:{listening.port}"
+
+
+async def grpc_ready(
+    address: str,
+    deadline_seconds: float = 2.0,
+    transport: Transport = LOOPBACK_PLAINTEXT,
+    server_name: str | None = None,
+) -> bool:
+    """With TLS, the server must hold the certificate of `server_name` (the process checked):
+    the address dialled is its own, not the name its certificate carries."""
+    async with transport.dial(address, CHANNEL_OPTIONS, server_name=server_name) as channel:
         return await serving(channel, deadline_seconds=deadline_seconds)
 
 
@@ -64,6 +80,9 @@ async def healthcheck(config: Config, target: str) -> int:
         case Health.POLLER:
             ready = await worker_ready(config, str(process.queue))
         case Health.GRPC:
-            ready = await grpc_ready(str(config.address(process.name)))
+            transport = Transport.from_settings(config.tls)
+            ready = await grpc_ready(
+                own_address(config.address(process.name)), transport=transport, server_name=process.name
+            )
     print("ready" if ready else "not ready")
     return 0 if ready else 1

@@ -28,6 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="run the Temporal worker of one task queue")
     worker.add_argument("--queue", required=True, choices=[str(p.queue) for p in processes.workers()])
     commands.add_parser("migrate", help="apply every service's pending migrations")
+    certs = commands.add_parser(
+        "certs", help="make a CA and each process's certificate for mutual TLS (keeps good ones)"
+    )
+    certs.add_argument("--dir", required=True, metavar="DIR", help="one folder per process under DIR")
     openapi = commands.add_parser("openapi", help="write the gateway's OpenAPI document (no server needed)")
     openapi.add_argument("--output", metavar="PATH", help="a file to write (default: standard output)")
     health = commands.add_parser(
@@ -80,6 +84,12 @@ def _run(config: Config, args: argparse.Namespace) -> Coroutine[Any, Any, int]:
             return _serve(config, args.service)
         case "migrate":
             return _migrate(config)
+        case "certs":
+            from pathlib import Path
+
+            from cli.certs import certs
+
+            return certs(Path(args.dir), [p.name for p in processes.PROCESSES])
         case "openapi":
             from cli.openapi import write_document
 
@@ -121,6 +131,8 @@ async def _serve(config: Config, name: str) -> int:
     if process.kind is processes.Kind.GRPC:
         from common.grpc.server import serve_until_signalled
 
+        # Before any connection is made: an unsafe address stops the process at once.
+        container.transport.check(str(config.address(name)), "listen on")
         register = await process.load()(container)
         await serve_until_signalled(
             name, str(config.address(name)), register, container, process.max_message_bytes

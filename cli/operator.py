@@ -85,8 +85,8 @@ def read_password() -> str:
 
 
 async def run(config: Config, address: str, call: Call) -> int:
-    signer = Container.create(config).signer
-    async with open_system_channel(address, signer) as channel:
+    container = Container.create(config)
+    async with open_system_channel(address, container.signer, transport=container.transport) as channel:
         try:
             response = await call(channel, config.rpc_timeout_seconds)
         except grpc.aio.AioRpcError as error:

@@ -29,6 +29,22 @@ class HostPort:
 
 
 @dataclass(frozen=True, slots=True)
+class TlsFiles:
+    certificate: Path  # this process's, naming it (its container's name); it is also its client certificate
+    key: Path
+    authority: Path  # the CA that signed every process's certificate
+
+
+@dataclass(frozen=True, slots=True)
+class TlsSettings:
+    # CENTRAL_TLS_CERT_FILE, CENTRAL_TLS_KEY_FILE, CENTRAL_TLS_CA_FILE: mutual TLS between processes.
+    # None: plaintext, which common/grpc/tls.py allows on loopback only.
+    files: TlsFiles | None = None
+    # CENTRAL_TLS=off: plaintext on any address, for a network that protects itself.
+    plaintext_anywhere: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     # The address of every process that listens, by its name in common/processes.py.
     addresses: Mapping[str, HostPort]
@@ -67,6 +83,7 @@ class Config:
     session_cleanup_after_seconds: int
     # CENTRAL_PUBLIC_URL: the origin browsers reach the gateway at; None: http:// + its address.
     public_url_setting: str | None = None
+    tls: TlsSettings = TlsSettings()
 
     @property
     def public_url(self) -> str:
@@ -126,6 +143,7 @@ class Config:
                 env, "CENTRAL_SESSION_CLEANUP_AFTER_SECONDS", 7 * 24 * 3600, int
             ),
             public_url_setting=env.get("CENTRAL_PUBLIC_URL") or None,
+            tls=_tls(env),
         )
 
 
@@ -188,3 +206,23 @@ def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
                 f"{name}: {item.strip()!r} is not an address or network like 10.0.0.7 or 10.0.0.0/24"
             ) from None
     return tuple(networks)
+
+
+_TLS_FILES = ("CENTRAL_TLS_CERT_FILE", "CENTRAL_TLS_KEY_FILE", "CENTRAL_TLS_CA_FILE")
+
+
+def _tls(env: Mapping[str, str]) -> TlsSettings:
+    plaintext_anywhere = _choice(env, "CENTRAL_TLS", "on", ("on", "off")) == "off"
+    given = [name for name in _TLS_FILES if name in env]
+    if not given:
+        return TlsSettings(plaintext_anywhere=plaintext_anywhere)
+    # Half a TLS setting must not quietly become plaintext.
+    missing = [name for name in _TLS_FILES if not env.get(name)]
+    if missing:
+        raise ConfigError(
+            f"{', '.join(missing)}: not set or empty; mutual TLS needs all of {', '.join(_TLS_FILES)}"
+        )
+    if plaintext_anywhere:
+        raise ConfigError("CENTRAL_TLS=off and CENTRAL_TLS_*_FILE are both set: choose one")
+    certificate, key, authority = (Path(env[name]) for name in _TLS_FILES)
+    return TlsSettings(files=TlsFiles(certificate, key, authority))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import grpc
 
@@ -11,6 +12,7 @@ from common.config import Config
 from common.db.embedded import embedded_database_url
 from common.db.pools import Pools
 from common.grpc.channels import open_channel, open_system_channel
+from common.grpc.tls import Transport
 from common.keys import derive_key, load_secret
 from common.lists import Cursors
 from common.principal import PrincipalSigner
@@ -51,10 +53,17 @@ class Container:
             self._pools = pools
         return self._pools
 
+    @cached_property
+    def transport(self) -> Transport:
+        """Mutual TLS or loopback plaintext for every gRPC port and channel (common/grpc/tls.py)."""
+        return Transport.from_settings(self.config.tls)
+
     def channel(self, address: str) -> grpc.aio.Channel:
         """The channel to `address`; each caller attaches its own principal (the gateway)."""
         if address not in self._channels:
-            self._channels[address] = open_channel(address, self.telemetry.grpc_client_interceptors())
+            self._channels[address] = open_channel(
+                address, self.telemetry.grpc_client_interceptors(), transport=self.transport
+            )
         return self._channels[address]
 
     def system_channel(self, address: str) -> grpc.aio.Channel:
@@ -62,7 +71,7 @@ class Container:
         key = f"system:{address}"
         if key not in self._channels:
             self._channels[key] = open_system_channel(
-                address, self.signer, self.telemetry.grpc_client_interceptors()
+                address, self.signer, self.telemetry.grpc_client_interceptors(), transport=self.transport
             )
         return self._channels[key]
 

@@ -8,6 +8,7 @@ from typing import Any
 import grpc
 
 from common.deadlines import bounded
+from common.grpc.tls import LOOPBACK_PLAINTEXT, Transport
 from common.principal import METADATA_KEY, SYSTEM, Principal, PrincipalSigner
 
 CHANNEL_OPTIONS = [
@@ -47,25 +48,25 @@ class _SignAs(grpc.aio.UnaryUnaryClientInterceptor):
         return await continuation(details, request)
 
 
-def open_channel(address: str, interceptors: Sequence[Any] = ()) -> grpc.aio.Channel:
+def open_channel(
+    address: str, interceptors: Sequence[Any] = (), *, transport: Transport = LOOPBACK_PLAINTEXT
+) -> grpc.aio.Channel:
     """A channel whose calls carry the principal each caller attaches itself (the gateway)."""
-    return grpc.aio.insecure_channel(
-        address, options=CHANNEL_OPTIONS, interceptors=list(interceptors) or None
-    )
+    return transport.dial(address, CHANNEL_OPTIONS, interceptors)
 
 
-def open_stream_channel(address: str) -> grpc.aio.Channel:
+def open_stream_channel(address: str, *, transport: Transport = LOOPBACK_PLAINTEXT) -> grpc.aio.Channel:
     """A channel of its own for one long-lived stream: its connection, and its reconnection
     back-off, are not shared with the channel that carries requests."""
-    return grpc.aio.insecure_channel(
-        address, options=[*CHANNEL_OPTIONS, ("grpc.use_local_subchannel_pool", 1)]
-    )
+    return transport.dial(address, [*CHANNEL_OPTIONS, ("grpc.use_local_subchannel_pool", 1)])
 
 
 def open_system_channel(
-    address: str, signer: PrincipalSigner, interceptors: Sequence[Any] = ()
+    address: str,
+    signer: PrincipalSigner,
+    interceptors: Sequence[Any] = (),
+    *,
+    transport: Transport = LOOPBACK_PLAINTEXT,
 ) -> grpc.aio.Channel:
     """A channel whose every call is signed as the system (operator commands, services, workers)."""
-    return grpc.aio.insecure_channel(
-        address, options=CHANNEL_OPTIONS, interceptors=[*interceptors, _SignAs(signer, SYSTEM)]
-    )
+    return transport.dial(address, CHANNEL_OPTIONS, [*interceptors, _SignAs(signer, SYSTEM)])

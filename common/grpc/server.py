@@ -12,6 +12,7 @@ from grpc_reflection.v1alpha import reflection
 
 from common.container import Container
 from common.grpc.guard import Guard
+from common.grpc.tls import LOOPBACK_PLAINTEXT, Transport
 from common.logs import get_logger
 from common.principal import PrincipalSigner
 from common.signals import stop_signalled
@@ -51,6 +52,8 @@ async def start_server(
     signer: PrincipalSigner,
     interceptors: Sequence[Any] = (),
     max_message_bytes: int = MAX_MESSAGE_BYTES,
+    *,
+    transport: Transport = LOOPBACK_PLAINTEXT,
 ) -> RunningServer:
     """Start a server on `address` (port 0 picks a free one) with the services `register` adds.
 
@@ -63,7 +66,7 @@ async def start_server(
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
-    port = server.add_insecure_port(address)
+    port = transport.listen(server, address)
     await server.start()
     for name in ["", *names]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
@@ -87,6 +90,7 @@ async def serve_until_signalled(
         container.signer,
         container.telemetry.grpc_server_interceptors(),
         max_message_bytes,
+        transport=container.transport,
     )
     logger.info("serving %s on %s", ", ".join(running.service_names), address)
     await stopping.wait()

@@ -51,7 +51,7 @@ def build_app(container: Container, clock: Clock | None = None) -> GatewayApp:
     auth_address = next(address for service, address in upstreams if service.full_name == SESSIONS.full_name)
     sessions = SessionKeeping.build(
         channels[SESSIONS.full_name],
-        open_stream_channel(str(auth_address)),
+        open_stream_channel(str(auth_address), transport=container.transport),
         container.signer,
         clock or SystemClock(),
         config.rpc_timeout_seconds,

@@ -9,12 +9,15 @@ from typing import Any
 import pytest
 import yaml
 
-from cli.main import _parser
-from common.config import Config
+from cli.main import _parser, main
+from common.config import Config, TlsFiles
+from common.processes import PROCESSES, Process
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 CENTRAL_SERVICES = {name: s for name, s in COMPOSE["services"].items() if s.get("image") == "central:latest"}
+# Jobs that run once and exit; every other container of the image is a process of the registry.
+ONE_SHOT = {"migrate", "certs"}
 
 
 def variables_central_reads() -> set[str]:
@@ -27,7 +30,7 @@ def variables_central_reads() -> set[str]:
 
 
 def test_every_process_that_exists_runs_in_a_container_of_the_one_image() -> None:
-    everything = {"migrate", "tenants", "auth", "media", "gateway", "worker-core", "worker-media"}
+    everything = {"certs", "migrate", "tenants", "auth", "media", "gateway", "worker-core", "worker-media"}
     assert everything <= set(CENTRAL_SERVICES)
     assert {"temporal", "temporal-ui"} <= set(COMPOSE["services"])
     assert "postgres" in COMPOSE["services"]
@@ -44,7 +47,7 @@ def test_each_variable_set_is_one_central_reads(name: str) -> None:
     assert set(CENTRAL_SERVICES[name]["environment"]) <= known
 
 
-@pytest.mark.parametrize("name", sorted(set(CENTRAL_SERVICES) - {"migrate"}))
+@pytest.mark.parametrize("name", sorted(set(CENTRAL_SERVICES) - ONE_SHOT))
 def test_each_long_running_process_has_a_health_check_that_central_knows(name: str) -> None:
     test = CENTRAL_SERVICES[name]["healthcheck"]["test"]
     assert test[:2] == ["CMD", "central"]
@@ -53,23 +56,34 @@ def test_each_long_running_process_has_a_health_check_that_central_knows(name: s
 
 def test_start_order_follows_health() -> None:
     services = COMPOSE["services"]
+    certs = {"certs": {"condition": "service_completed_successfully"}}
     assert services["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
-    assert services["tenants"]["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
-    assert services["auth"]["depends_on"] == {"tenants": {"condition": "service_healthy"}}
+    assert services["tenants"]["depends_on"] == {
+        **certs,
+        "migrate": {"condition": "service_completed_successfully"},
+    }
+    assert services["auth"]["depends_on"] == {**certs, "tenants": {"condition": "service_healthy"}}
     assert services["gateway"]["depends_on"] == {
+        **certs,
         "tenants": {"condition": "service_healthy"},
         "auth": {"condition": "service_healthy"},
         "media": {"condition": "service_healthy"},
     }
-    assert services["media"]["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
+    assert services["media"]["depends_on"] == {
+        **certs,
+        "migrate": {"condition": "service_completed_successfully"},
+    }
     assert services["worker-media"]["depends_on"] == {
+        **certs,
         "temporal": {"condition": "service_healthy"},
         "migrate": {"condition": "service_completed_successfully"},
     }
 
 
 def test_the_keys_are_secrets_not_variables() -> None:
-    for service in CENTRAL_SERVICES.values():
+    for name, service in CENTRAL_SERVICES.items():
+        if name == "certs":
+            continue  # makes the certificates, and holds no other key
         assert "CENTRAL_SIGNING_KEY" not in service["environment"]
         assert "CENTRAL_ENCRYPTION_KEY" not in service["environment"]
         # Every replica of every process seals and opens with the same keys.
@@ -116,3 +130,34 @@ def test_the_build_context_leaves_out_keys_and_local_state() -> None:
     for sources in copied:
         for source in sources.split():
             assert source not in ignored and f"{source}/" not in ignored, source
+
+
+@pytest.mark.parametrize("process", [p for p in PROCESSES if p.in_up], ids=lambda p: p.name)
+def test_each_process_speaks_mutual_tls_with_its_own_certificate_alone(process: Process) -> None:
+    service = CENTRAL_SERVICES[process.name]
+    assert service["depends_on"]["certs"] == {"condition": "service_completed_successfully"}
+    # Its own folder of the volume, read-only: neither the CA's key nor another process's key.
+    [mount] = [m for m in service["volumes"] if isinstance(m, dict) and m["source"] == "certs"]
+    assert mount == {
+        "type": "volume",
+        "source": "certs",
+        "target": "/certs",
+        "read_only": True,
+        "volume": {"subpath": process.name},
+    }
+    tls = Config.from_env(service["environment"]).tls.files
+    assert tls == TlsFiles(Path("/certs/cert.pem"), Path("/certs/key.pem"), Path("/certs/ca.pem"))
+
+
+def test_the_certs_job_makes_every_process_a_certificate_and_reaches_nothing(tmp_path: Path) -> None:
+    job = CENTRAL_SERVICES["certs"]
+    assert job["network_mode"] == "none" and not job["secrets"] and job["restart"] == "no"
+    assert job["volumes"] == ["certs:/certs"] and "certs" in COMPOSE["volumes"]
+    command = [arg.replace("/certs", str(tmp_path)) for arg in job["command"]]
+    assert main(command) == 0
+    for process in PROCESSES:
+        assert sorted(p.name for p in (tmp_path / process.name).iterdir()) == [
+            "ca.pem",
+            "cert.pem",
+            "key.pem",
+        ]
