@@ -101,7 +101,7 @@ def _run(config: Config, args: argparse.Namespace) -> Coroutine[Any, Any, int]:
 
             return healthcheck(config, args.target)
         case "tenants":
-            address = str(config.tenants_addr)
+            address = "tenants"
             if args.action == "create":
                 return operator.run(config, address, operator.tenants_create(args.slug, args.display_name))
             if args.action == "get":
@@ -116,12 +116,12 @@ def _run(config: Config, args: argparse.Namespace) -> Coroutine[Any, Any, int]:
 
             return decode(config)
         case "auth-connectors":
-            return operator.run(config, str(config.auth_addr), operator.reencrypt_secrets())
+            return operator.run(config, "auth", operator.reencrypt_secrets())
         case "users":
             call = operator.users_create(
                 args.tenant, args.email, args.display_name, args.role, operator.read_password()
             )
-            return operator.run(config, str(config.auth_addr), call)
+            return operator.run(config, "auth", call)
     raise AssertionError(args.command)
 
 

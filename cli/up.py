@@ -18,7 +18,8 @@ from common import processes
 from common.children import child_environment, relayed, spawn
 from common.config import Config
 from common.db.embedded import embedded_database_url
-from common.keys import load_secret
+from common.crypto import encryption_keys
+from common.keys import check_keys
 from common.logs import get_logger
 from common.signals import stop_signalled
 from common.temporal_dev import start_dev_server
@@ -39,7 +40,9 @@ async def up(config: Config) -> int:
     if config.database_url is None:
         env["CENTRAL_DATABASE_URL"] = embedded_database_url(config.home)
         logger.info("embedded PostgreSQL at %s", config.home / "postgres")
-    load_secret(config.home)  # made once here, so the children do not race to create it
+    # Made once here, so that the children do not race to make them; a bad one stops us here.
+    check_keys(config.home)
+    encryption_keys(config.home)
     await migrate_all(env["CENTRAL_DATABASE_URL"])
 
     temporal, services = Supervisor(stopping), Supervisor(stopping)

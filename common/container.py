@@ -13,30 +13,50 @@ from common.db.embedded import embedded_database_url
 from common.db.pools import Pools
 from common.grpc.channels import open_channel, open_system_channel
 from common.grpc.tls import Transport
-from common.keys import derive_key, load_secret
+from common.keys import Issuer, derive_key, load_secret, load_signing_key, load_trusted_keys
 from common.lists import Cursors
-from common.principal import PrincipalSigner
+from common.principal import PrincipalSigner, PrincipalVerifier
 from common.telemetry import Telemetry
 
 
 @dataclass
 class Container:
+    """`process` is the process's name in common/processes.py: the audience of the principals
+    it verifies. Each key is read when first needed, so that a process holds only the keys its
+    work needs (the gateway: its own signing key alone)."""
+
     config: Config
-    cursors: Cursors
-    signer: PrincipalSigner
     telemetry: Telemetry
+    process: str = "cli"
     _pools: Pools | None = None
     _channels: dict[str, grpc.aio.Channel] = field(default_factory=dict)
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @classmethod
     def create(cls, config: Config, process: str = "cli") -> Container:
-        secret = load_secret(config.home)
-        return cls(
-            config=config,
-            cursors=Cursors(derive_key(secret, "list-cursor")),
-            signer=PrincipalSigner(derive_key(secret, "principal")),
-            telemetry=Telemetry.from_env(process),
+        return cls(config=config, telemetry=Telemetry.from_env(process), process=process)
+
+    @cached_property
+    def cursors(self) -> Cursors:
+        """Issues and reads list cursors, under a key of the services' secret."""
+        return Cursors(derive_key(load_secret(self.config.home), "list-cursor"))
+
+    @cached_property
+    def system_signer(self) -> PrincipalSigner:
+        """Signs as the system: services calling services, workers, operator commands."""
+        return PrincipalSigner(load_signing_key(Issuer.SYSTEM, self.config.home))
+
+    @cached_property
+    def gateway_signer(self) -> PrincipalSigner:
+        """Signs the gateway's callers, and the gateway itself."""
+        return PrincipalSigner(load_signing_key(Issuer.GATEWAY, self.config.home))
+
+    @cached_property
+    def verifier(self) -> PrincipalVerifier:
+        """Verifies the principals sent to this process."""
+        home = self.config.home
+        return PrincipalVerifier(
+            load_trusted_keys(home), self.process, reload=lambda: load_trusted_keys(home)
         )
 
     def database_url(self) -> str:
@@ -66,12 +86,15 @@ class Container:
             )
         return self._channels[address]
 
-    def system_channel(self, address: str) -> grpc.aio.Channel:
-        """The channel to `address` whose calls are signed as the system."""
-        key = f"system:{address}"
+    def system_channel(self, process: str) -> grpc.aio.Channel:
+        """The channel to the process named `process`, whose calls are signed as the system for it."""
+        key = f"system:{process}"
         if key not in self._channels:
             self._channels[key] = open_system_channel(
-                address, self.signer, self.telemetry.grpc_client_interceptors(), transport=self.transport
+                str(self.config.address(process)),
+                self.system_signer.to(process),
+                self.telemetry.grpc_client_interceptors(),
+                transport=self.transport,
             )
         return self._channels[key]
 

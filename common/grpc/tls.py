@@ -17,7 +17,7 @@ from typing import Any
 
 import grpc
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from common.config import ConfigError, TlsFiles, TlsSettings
@@ -71,15 +71,15 @@ class Identity:
         )
         # Mistakes gRPC would report only as a failed handshake, found at start-up instead.
         try:
-            own = x509.load_pem_x509_certificate(certificate)
+            own, *intermediates = x509.load_pem_x509_certificates(certificate)
         except ValueError:
             raise ConfigError(f"CENTRAL_TLS_CERT_FILE={files.certificate}: not a PEM certificate") from None
         try:
             private = serialization.load_pem_private_key(key, password=None)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, UnsupportedAlgorithm):
             raise ConfigError(f"CENTRAL_TLS_KEY_FILE={files.key}: not an unencrypted PEM key") from None
         try:
-            ca = x509.load_pem_x509_certificate(authority)
+            authorities = x509.load_pem_x509_certificates(authority)
         except ValueError:
             raise ConfigError(f"CENTRAL_TLS_CA_FILE={files.authority}: not a PEM certificate") from None
         if private.public_key() != own.public_key():
@@ -87,14 +87,33 @@ class Identity:
                 f"CENTRAL_TLS_KEY_FILE={files.key} is not the key of "
                 f"CENTRAL_TLS_CERT_FILE={files.certificate}"
             )
-        try:
-            own.verify_directly_issued_by(ca)
-        except (InvalidSignature, ValueError, TypeError) as error:
+        if not _chains_to(own, intermediates, authorities):
             raise ConfigError(
                 f"CENTRAL_TLS_CERT_FILE={files.certificate} is not signed by CENTRAL_TLS_CA_FILE="
-                f"{files.authority} ({error.__class__.__name__})"
-            ) from None
+                f"{files.authority} (nor through the intermediates that follow it in its file)"
+            )
         return cls(certificate, key, authority)
+
+
+def _chains_to(
+    certificate: x509.Certificate, intermediates: list[x509.Certificate], authorities: list[x509.Certificate]
+) -> bool:
+    """Whether a CA of `authorities` signed `certificate`, directly or through `intermediates`."""
+    if any(_issued(certificate, by) for by in authorities):
+        return True
+    return any(
+        _chains_to(issuer, [c for c in intermediates if c is not issuer], authorities)
+        for issuer in intermediates
+        if _issued(certificate, issuer)
+    )
+
+
+def _issued(certificate: x509.Certificate, by: x509.Certificate) -> bool:
+    try:
+        certificate.verify_directly_issued_by(by)
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
 
 
 def _read(path: Path, name: str) -> bytes:

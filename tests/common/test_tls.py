@@ -12,6 +12,10 @@ from pathlib import Path
 
 import grpc
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from grpc_health.v1 import health_pb2
 
 from cli.certs import RENEW_BEFORE, VALIDITY, issue_all
@@ -276,6 +280,43 @@ def test_files_that_do_not_belong_together_stop_the_process(certificates: Path, 
         Identity.load(TlsFiles(good.certificate, good.key, good.key))
     with pytest.raises(ConfigError, match=re.escape("CENTRAL_TLS_CERT_FILE=/nowhere/cert.pem: No such file")):
         Identity.load(TlsFiles(Path("/nowhere/cert.pem"), good.key, good.authority))
+
+
+def test_an_operators_certificate_may_chain_to_the_ca_through_intermediates(tmp_path: Path) -> None:
+    issue_all(tmp_path, [])
+    root_key = serialization.load_pem_private_key((tmp_path / "ca" / "ca.key").read_bytes(), None)
+    assert isinstance(root_key, ec.EllipticCurvePrivateKey)
+    root = x509.load_pem_x509_certificate((tmp_path / "ca" / "ca.pem").read_bytes())
+    middle_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    middle = signed(middle_key, "intermediate", root.subject, root_key, ca=True)
+    leaf = signed(leaf_key, "auth", middle.subject, middle_key, ca=False)
+    pem = serialization.Encoding.PEM
+    (tmp_path / "key.pem").write_bytes(
+        leaf_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    (tmp_path / "cert.pem").write_bytes(leaf.public_bytes(pem) + middle.public_bytes(pem))
+    chained = TlsFiles(tmp_path / "cert.pem", tmp_path / "key.pem", tmp_path / "ca" / "ca.pem")
+    Identity.load(chained)
+    (tmp_path / "cert.pem").write_bytes(leaf.public_bytes(pem))
+    with pytest.raises(ConfigError, match="is not signed by CENTRAL_TLS_CA_FILE"):
+        Identity.load(chained)
+
+
+def signed(
+    key: ec.EllipticCurvePrivateKey, name: str, issuer: x509.Name, by: ec.EllipticCurvePrivateKey, ca: bool
+) -> x509.Certificate:
+    now = datetime.datetime.now(datetime.UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(issuer)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .sign(by, hashes.SHA256())
+    )
 
 
 # The certificates `central certs` makes.

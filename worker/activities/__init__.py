@@ -20,11 +20,11 @@ from services.media.settings import MediaSettings
 def identity(container: Container) -> list[Callable[..., Any]]:
     config = container.config
     signup = SignupActivities(
-        container.system_channel(str(config.tenants_addr)),
-        container.system_channel(str(config.auth_addr)),
+        container.system_channel("tenants"),
+        container.system_channel("auth"),
         config.rpc_timeout_seconds,
     )
-    accounts = AccountActivities(container.system_channel(str(config.auth_addr)), config.rpc_timeout_seconds)
+    accounts = AccountActivities(container.system_channel("auth"), config.rpc_timeout_seconds)
     return [
         signup.create_tenant,
         signup.create_admin,
