@@ -16,7 +16,9 @@ RUN uv sync --locked --no-dev --no-editable
 
 FROM python:3.11-slim
 # /certs: the certs job writes into a volume mounted there, and a new volume takes its owner.
-RUN useradd --system --uid 10001 --home-dir /app central \
+# Its own user and group, 10001: the compose file's secrets are readable by them alone.
+RUN groupadd --system --gid 10001 central \
+    && useradd --system --uid 10001 --gid 10001 --home-dir /app central \
     && install -d -o central -g central -m 0700 /certs
 COPY --from=build --chown=root:root /app/.venv /app/.venv
 ENV PATH=/app/.venv/bin:$PATH CENTRAL_LOG_FORMAT=json PYTHONUNBUFFERED=1

@@ -73,8 +73,8 @@ def http_get(port: int, path: str, headers: str = "") -> Worker:
 
 async def seed(stack: Processes) -> tuple[tenants_pb2.TenantPublic, str, str]:
     """A tenant, its admin and a session token (by logging in through the gateway)."""
-    signer = Container.create(Config.from_env(stack.env)).signer
-    async with open_system_channel(stack.tenants_address, signer) as channel:
+    signer = Container.create(Config.from_env(stack.env)).system_signer
+    async with open_system_channel(stack.tenants_address, signer.to("tenants")) as channel:
         tenant = (
             await tenants_pb2_grpc.TenantsServiceStub(channel).CreateTenant(
                 tenants_pb2.CreateTenantInput(slug=f"bench-{secrets.token_hex(4)}", display_name="Bench"),
@@ -82,7 +82,7 @@ async def seed(stack: Processes) -> tuple[tenants_pb2.TenantPublic, str, str]:
             )
         ).tenant
     email = "bench@example.com"
-    async with open_system_channel(stack.auth_address, signer) as channel:
+    async with open_system_channel(stack.auth_address, signer.to("auth")) as channel:
         await tenant_users_pb2_grpc.TenantUsersServiceStub(channel).CreateTenantUser(
             tenant_users_pb2.CreateTenantUserInput(
                 tenant_id=tenant.tenant_id,
@@ -114,7 +114,7 @@ async def measure(seconds: float, gateway_metrics: Path) -> None:
         cookie = f"Cookie: {COOKIE}={token}\r\n"
 
         channel = grpc.aio.insecure_channel(stack.tenants_address)
-        signer = Container.create(Config.from_env(stack.env)).signer
+        signer = Container.create(Config.from_env(stack.env)).system_signer.to("tenants")
         system_channel = open_system_channel(stack.tenants_address, signer)
         stub = tenants_pb2_grpc.TenantsServiceStub(system_channel)
 

@@ -29,12 +29,12 @@ PAGE = 200
 async def delete_tenant(config: Config, tenant_id: str) -> int:
     container = Container.create(config)
     deadline = config.rpc_timeout_seconds
-    tenants = tenants_pb2_grpc.TenantsServiceStub(container.system_channel(str(config.tenants_addr)))
-    auth = container.system_channel(str(config.address("auth")))
+    tenants = tenants_pb2_grpc.TenantsServiceStub(container.system_channel("tenants"))
+    auth = container.system_channel("auth")
     users = tenant_users_pb2_grpc.TenantUsersServiceStub(auth)
     connectors = auth_connectors_pb2_grpc.AuthConnectorsServiceStub(auth)
     jobs = transcription_jobs_pb2_grpc.TranscriptionJobsServiceStub(
-        container.system_channel(str(config.address("media")))
+        container.system_channel("media")
     )
     try:
         removed_tenant = await found(

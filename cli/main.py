@@ -32,6 +32,14 @@ def _parser() -> argparse.ArgumentParser:
         "certs", help="make a CA and each process's certificate for mutual TLS (keeps good ones)"
     )
     certs.add_argument("--dir", required=True, metavar="DIR", help="one folder per process under DIR")
+    keys = commands.add_parser("keys", help="make keys, and the trusted-keys list").add_subparsers(
+        dest="action", required=True
+    )
+    keys.add_parser("new", help="print a new key (any CENTRAL_*_KEY)")
+    trusted_keys = keys.add_parser("trusted", help="print CENTRAL_TRUSTED_KEYS for private signing keys")
+    trusted_keys.add_argument(
+        "keys", nargs="+", metavar="ISSUER=FILE", help="e.g. gateway=gateway-signing.key"
+    )
     openapi = commands.add_parser("openapi", help="write the gateway's OpenAPI document (no server needed)")
     openapi.add_argument("--output", metavar="PATH", help="a file to write (default: standard output)")
     health = commands.add_parser(
@@ -90,6 +98,10 @@ def _run(config: Config, args: argparse.Namespace) -> Coroutine[Any, Any, int]:
             from cli.certs import certs
 
             return certs(Path(args.dir), [p.name for p in processes.PROCESSES])
+        case "keys":
+            from cli import keys
+
+            return keys.trusted(args.keys) if args.action == "trusted" else keys.new()
         case "openapi":
             from cli.openapi import write_document
 

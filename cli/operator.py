@@ -84,9 +84,11 @@ def read_password() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
-async def run(config: Config, address: str, call: Call) -> int:
+async def run(config: Config, process: str, call: Call) -> int:
+    """Make `call` to the process named `process`, as the system."""
     container = Container.create(config)
-    async with open_system_channel(address, container.signer, transport=container.transport) as channel:
+    address, signer = str(config.address(process)), container.system_signer.to(process)
+    async with open_system_channel(address, signer, transport=container.transport) as channel:
         try:
             response = await call(channel, config.rpc_timeout_seconds)
         except grpc.aio.AioRpcError as error:

@@ -5,12 +5,16 @@ a key derived for cursors. It is bound to the input's message type, so a cursor 
 list is refused by another.
 
 A client may send its query again beside the cursor (AIP-158): `limit` may change from page
-to page, any other field must equal the cursor's own. `Cursors.resume` is that rule.
+to page, any other field must equal the cursor's own. `CursorResumer.resume` is that rule; the
+gateway applies it without the cursors' key, which only services hold: it reads the cursor
+unverified, and a new limit goes after the signed cursor as `SIGNED.LIMIT`, which the service
+verifies and applies (a limit is the client's to choose, and is bounded like any other).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar, cast
@@ -81,7 +85,65 @@ def _invalid_cursor() -> ValidationError:
     return ValidationError.of("cursor", "is not a cursor this list issued", reason="INVALID_CURSOR")
 
 
-class Cursors:
+# A signed cursor, then optionally the page size a client asked for since: digits, no leading 0.
+_LIMIT_SUFFIX = re.compile(r"^(?P<signed>[^.]+\.[^.]+)(?:\.(?P<limit>[1-9][0-9]{0,8}))?$")
+
+
+def _unsigned_parts(cursor: str) -> tuple[str, int | None, dict[str, object]]:
+    """The signed cursor, the page size after it, and its payload, read without verifying it."""
+    matched = _LIMIT_SUFFIX.match(cursor)
+    if matched is None:
+        raise _invalid_cursor()
+    try:
+        fields = json.loads(b64decode(matched["signed"].partition(".")[0]))
+    except (BadSignatureError, ValueError):
+        raise _invalid_cursor() from None
+    if not isinstance(fields, dict):
+        raise _invalid_cursor()
+    limit = matched["limit"]
+    return matched["signed"], None if limit is None else int(limit), fields
+
+
+class CursorResumer:
+    """What the gateway does with a cursor: fold a query sent again into it, holding no key."""
+
+    def resume(self, cursor: str, resent: InputT) -> str:
+        """The cursor that continues `cursor` for a client that sent its query again beside it.
+
+        `resent` is that query. Its `limit`, when given, replaces the cursor's; every other
+        field it sets must equal the cursor's own, or the answer names the field. A field at
+        its default value counts as not sent: proto3 cannot tell the two apart. The cursor is
+        verified where it is used, by the service that issued it.
+        """
+        signed, _, fields = _unsigned_parts(cursor)
+        original = _list_input(fields, type(resent))
+        for field, value in resent.ListFields():
+            if field.name != _PAGE_SIZE_FIELD and getattr(original, field.name) != value:
+                raise ValidationError.of(
+                    field.name,
+                    "differs from the query this cursor continues: send the same value, or the cursor alone",
+                    reason="CURSOR_QUERY_MISMATCH",
+                )
+        if not resent.HasField(_PAGE_SIZE_FIELD):
+            return cursor
+        limit = getattr(resent, _PAGE_SIZE_FIELD)
+        if original.HasField(_PAGE_SIZE_FIELD) and getattr(original, _PAGE_SIZE_FIELD) == limit:
+            return signed
+        return f"{signed}.{limit}"
+
+
+def _list_input(fields: dict[str, object], input_type: type[InputT]) -> InputT:
+    if fields.get("t") != input_type.DESCRIPTOR.full_name or not isinstance(fields.get("i"), str):
+        raise _invalid_cursor()
+    try:
+        return input_type.FromString(b64decode(cast(str, fields["i"])))
+    except (BadSignatureError, DecodeError):
+        raise _invalid_cursor() from None
+
+
+class Cursors(CursorResumer):
+    """Issuing and reading cursors: what a service does, with the cursors' key."""
+
     def __init__(self, key: bytes) -> None:
         self._sealer = Sealer(key)
 
@@ -97,37 +159,19 @@ class Cursors:
         return self._sealer.seal(payload)
 
     def decode(self, cursor: str, input_type: type[InputT]) -> tuple[InputT, str]:
+        """The query and last key `cursor` carries, with the page size a client set since."""
+        signed, limit, _ = _unsigned_parts(cursor)
         try:
-            fields = json.loads(self._sealer.open(cursor))
-            if fields["t"] != input_type.DESCRIPTOR.full_name:
-                raise _invalid_cursor()
-            list_input = input_type.FromString(b64decode(fields["i"]))
-            last_key = fields["k"]
-        except (BadSignatureError, ValueError, KeyError, TypeError, DecodeError):
+            fields = json.loads(self._sealer.open(signed))
+        except (BadSignatureError, ValueError):
             raise _invalid_cursor() from None
+        list_input = _list_input(fields, input_type)
+        last_key = fields.get("k")
         if not isinstance(last_key, str):
             raise _invalid_cursor()
+        if limit is not None:
+            setattr(list_input, _PAGE_SIZE_FIELD, limit)
         return list_input, last_key
-
-    def resume(self, cursor: str, resent: InputT) -> str:
-        """The cursor that continues `cursor` for a client that sent its query again beside it.
-
-        `resent` is that query. Its `limit`, when given, replaces the cursor's; every other
-        field it sets must equal the cursor's own, or the answer names the field. A field at
-        its default value counts as not sent: proto3 cannot tell the two apart.
-        """
-        original, last_key = self.decode(cursor, type(resent))
-        for field, value in resent.ListFields():
-            if field.name != _PAGE_SIZE_FIELD and getattr(original, field.name) != value:
-                raise ValidationError.of(
-                    field.name,
-                    "differs from the query this cursor continues: send the same value, or the cursor alone",
-                    reason="CURSOR_QUERY_MISMATCH",
-                )
-        if not resent.HasField(_PAGE_SIZE_FIELD):
-            return cursor
-        setattr(original, _PAGE_SIZE_FIELD, getattr(resent, _PAGE_SIZE_FIELD))
-        return self.encode(original, last_key)
 
     def start(self, input_or_cursor: Message, input_type: type[InputT]) -> Page[InputT]:
         """Resolve a ListXInputOrCursor (`oneof kind { input, cursor }`) into the page it asks for."""

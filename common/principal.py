@@ -1,31 +1,57 @@
-"""Who is calling: the principal every rpc carries, signed by a process that holds the key.
+"""Who is calling: the principal every rpc carries, signed by its issuer for one target process.
 
-The gateway signs the validated tenant user (or its anonymous principal for public routes);
-operator commands and workers sign as the system. The token is short-lived, so a leaked
-one is worth little, and every service verifies it on every rpc.
+The gateway signs the validated tenant user, its anonymous principal for public routes, and
+itself for the few system rpcs that exist for it (common/grpc/access.py); operator commands,
+services and workers sign as the system, with another key. Each issuer signs with its own
+Ed25519 key (common/keys.py); a service holds only public keys, each trusted for one issuer,
+so that no service, and not the gateway, can mint a system principal without the system key.
+
+A token is `KEY_ID.base64url(payload).base64url(Ed25519(KEY_ID "." base64url(payload)))`,
+unpadded; the payload is the principal with `aud` (the process it is for), `iat_ms` and
+`exp_ms` (milliseconds since the epoch), as JSON with sorted keys and no spaces. Only that
+one spelling verifies. A token is short-lived, so a leaked one is worth little; an expiry too
+far ahead of its issue time, or an issue time in the future, is refused.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
 
 import orjson
+from cryptography.exceptions import InvalidSignature
 
+from common.config import ConfigError
 from common.errors import UnauthenticatedError
+from common.keys import Issuer, SigningKey, TrustedKey
+from common.logs import get_logger
 from common.roles import Role
-from common.signing import BadSignatureError, Sealer
+from common.signing import BadSignatureError, b64decode, b64encode
 
+logger = get_logger("principal")
 METADATA_KEY = "x-central-principal"
 DEFAULT_TTL_SECONDS = 30.0
+# The longest life a verifier accepts, and how far its clock may lag the signer's.
+MAX_LIFETIME_SECONDS = 60.0
+CLOCK_SKEW_SECONDS = 5.0
 
 
 class PrincipalKind(StrEnum):
     ANONYMOUS = "anonymous"
     USER = "user"
     SYSTEM = "system"
+    # The gateway itself, for the system rpcs that serve it (session changes and use).
+    GATEWAY = "gateway"
+
+
+# What each issuer's key may vouch for: a SYSTEM principal only ever under the system's key.
+MAY_SIGN: Mapping[Issuer, frozenset[PrincipalKind]] = {
+    Issuer.GATEWAY: frozenset({PrincipalKind.ANONYMOUS, PrincipalKind.USER, PrincipalKind.GATEWAY}),
+    Issuer.SYSTEM: frozenset({PrincipalKind.SYSTEM}),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,40 +71,102 @@ class Principal:
 
 
 SYSTEM = Principal(PrincipalKind.SYSTEM)
+GATEWAY = Principal(PrincipalKind.GATEWAY)
+
+_TEXT_FIELDS = tuple(f.name for f in fields(Principal) if f.name != "kind")
+_PAYLOAD_FIELDS = frozenset({"kind", *_TEXT_FIELDS, "aud", "iat_ms", "exp_ms"})
 
 
 def _refused() -> UnauthenticatedError:
     return UnauthenticatedError("missing, forged or expired principal", reason="INVALID_PRINCIPAL")
 
 
-# Tokens signed or verified recently are remembered, so that the hot path neither signs
-# nor checks a MAC per request: a token is reused for a third of its life.
+def _encoded(payload: Mapping[str, object]) -> bytes:
+    return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+
+
+# Tokens signed or verified recently are remembered, so that the hot path neither signs nor
+# verifies a signature per request: a token is reused for a third of its life.
 _CACHE_LIMIT = 10_000
 
 
 class PrincipalSigner:
-    def __init__(self, key: bytes, ttl_seconds: float = DEFAULT_TTL_SECONDS) -> None:
-        self._sealer = Sealer(key)
-        self._ttl = ttl_seconds
-        self._signed: dict[Principal, tuple[str, float]] = {}
-        self._verified: dict[str, tuple[Principal, float]] = {}
+    """Signs principals with one issuer's key, each for the process it is sent to."""
 
-    def sign(self, principal: Principal, *, now: float | None = None) -> str:
+    def __init__(self, key: SigningKey, ttl_seconds: float = DEFAULT_TTL_SECONDS) -> None:
+        if ttl_seconds > MAX_LIFETIME_SECONDS:
+            raise ValueError(f"a principal lives at most {MAX_LIFETIME_SECONDS:.0f} s")
+        self._key = key
+        self._key_id = key.key_id
+        self._may_sign = MAY_SIGN[key.issuer]
+        self._ttl_ms = round(ttl_seconds * 1000)
+        self._signed: dict[tuple[Principal, str], tuple[str, float]] = {}
+
+    @property
+    def issuer(self) -> Issuer:
+        return self._key.issuer
+
+    def to(self, audience: str) -> AudienceSigner:
+        """This signer, for calls to the process `audience` (a name in common/processes.py)."""
+        return AudienceSigner(self, audience)
+
+    def sign(self, principal: Principal, audience: str, *, now: float | None = None) -> str:
         if now is not None:
-            return self._sign(principal, now)
+            return self._sign(principal, audience, now)
         now = time.time()
-        cached = self._signed.get(principal)
+        cached = self._signed.get((principal, audience))
         if cached is not None and cached[1] > now:
             return cached[0]
-        token = self._sign(principal, now)
+        token = self._sign(principal, audience, now)
         if len(self._signed) >= _CACHE_LIMIT:
             self._signed.clear()
-        self._signed[principal] = (token, now + self._ttl / 3)
+        self._signed[(principal, audience)] = (token, now + self._ttl_ms / 3000)
         return token
 
-    def _sign(self, principal: Principal, now: float) -> str:
-        payload = orjson.dumps({**asdict(principal), "exp": now + self._ttl})
-        return self._sealer.seal(payload)
+    def _sign(self, principal: Principal, audience: str, now: float) -> str:
+        if principal.kind not in self._may_sign:
+            raise ValueError(f"the {self._key.issuer} key does not sign {principal.kind} principals")
+        issued = round(now * 1000)
+        payload = _encoded(
+            {**asdict(principal), "aud": audience, "iat_ms": issued, "exp_ms": issued + self._ttl_ms}
+        )
+        signed = f"{self._key_id}.{b64encode(payload)}"
+        return f"{signed}.{b64encode(self._key.private_key.sign(signed.encode()))}"
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceSigner:
+    """A signer bound to one target process: what a channel to that process signs with."""
+
+    signer: PrincipalSigner
+    audience: str
+
+    def sign(self, principal: Principal, *, now: float | None = None) -> str:
+        return self.signer.sign(principal, self.audience, now=now)
+
+
+class PrincipalVerifier:
+    """Verifies the principals sent to one process (`audience`) under the trusted public keys.
+
+    `reload`, when given, reads the trusted keys again when a token names a key ID not among
+    them (at most once per `reload_interval` seconds): a key added to the trusted list is
+    trusted without a restart.
+    """
+
+    def __init__(
+        self,
+        trusted: Mapping[str, TrustedKey],
+        audience: str,
+        *,
+        reload: Callable[[], Mapping[str, TrustedKey]] | None = None,
+        reload_interval: float = 10.0,
+    ) -> None:
+        self._trusted = dict(trusted)
+        self.audience = audience
+        self._reload = reload
+        self._reload_interval = reload_interval
+        self._reloaded_at = float("-inf")
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     def verify(self, token: str | None, *, now: float | None = None) -> Principal:
         if not token:
@@ -94,15 +182,60 @@ class PrincipalSigner:
         return principal
 
     def _verify(self, token: str, now: float) -> tuple[Principal, float]:
-        try:
-            fields = orjson.loads(self._sealer.open(token))
-            expires = float(fields.pop("exp"))
-            principal = Principal(**{**fields, "kind": PrincipalKind(fields["kind"])})
-        except (BadSignatureError, ValueError, TypeError, KeyError, orjson.JSONDecodeError):
-            raise _refused() from None
-        if expires < now:
+        key_id, _, rest = token.partition(".")
+        payload_text, _, signature_text = rest.partition(".")
+        trusted = self._key(key_id, now)
+        if trusted is None:
             raise _refused()
-        return principal, expires
+        try:
+            payload, signature = b64decode(payload_text), b64decode(signature_text)
+            # Only the canonical spelling: base64 leaves spare bits that decoding ignores.
+            if b64encode(payload) != payload_text or b64encode(signature) != signature_text:
+                raise _refused()
+            trusted.public_key.verify(signature, f"{key_id}.{payload_text}".encode())
+            fields = orjson.loads(payload)
+        except (BadSignatureError, InvalidSignature, orjson.JSONDecodeError):
+            raise _refused() from None
+        return self._checked(fields, payload, trusted, now)
+
+    def _checked(
+        self, fields: object, payload: bytes, trusted: TrustedKey, now: float
+    ) -> tuple[Principal, float]:
+        if not isinstance(fields, dict) or fields.keys() != _PAYLOAD_FIELDS or _encoded(fields) != payload:
+            raise _refused()
+        issued, expires = fields.pop("iat_ms"), fields.pop("exp_ms")
+        if fields.pop("aud") != self.audience or not all(isinstance(fields[f], str) for f in _TEXT_FIELDS):
+            raise _refused()
+        if type(issued) is not int or type(expires) is not int:
+            raise _refused()
+        now_ms = now * 1000
+        if (
+            expires < now_ms
+            or issued > now_ms + CLOCK_SKEW_SECONDS * 1000
+            or not 0 < expires - issued <= MAX_LIFETIME_SECONDS * 1000
+        ):
+            raise _refused()
+        try:
+            kind = PrincipalKind(fields["kind"])
+        except ValueError:
+            raise _refused() from None
+        if kind not in MAY_SIGN[trusted.issuer]:
+            raise _refused()
+        return Principal(**{**fields, "kind": kind}), expires / 1000
+
+    def _key(self, key_id: str, now: float) -> TrustedKey | None:
+        trusted = self._trusted.get(key_id)
+        if trusted is None and self._reload is not None and now - self._reloaded_at >= self._reload_interval:
+            self._reloaded_at = now
+            try:
+                self._trusted = dict(self._reload())
+            except ConfigError as error:
+                logger.error("trusted keys not reloaded, the ones loaded before stay: %s", error)
+                return None
+            # A key no longer trusted vouches for nothing, remembered or not.
+            self._verified.clear()
+            trusted = self._trusted.get(key_id)
+        return trusted
 
 
 _current: ContextVar[Principal] = ContextVar("central_principal")

@@ -9,7 +9,7 @@ import grpc
 
 from common.deadlines import bounded
 from common.grpc.tls import LOOPBACK_PLAINTEXT, Transport
-from common.principal import METADATA_KEY, SYSTEM, Principal, PrincipalSigner
+from common.principal import METADATA_KEY, SYSTEM, AudienceSigner, Principal
 
 CHANNEL_OPTIONS = [
     ("grpc.keepalive_time_ms", 30_000),
@@ -19,7 +19,7 @@ CHANNEL_OPTIONS = [
 ]
 
 
-def principal_metadata(signer: PrincipalSigner, principal: Principal) -> tuple[tuple[str, str], ...]:
+def principal_metadata(signer: AudienceSigner, principal: Principal) -> tuple[tuple[str, str], ...]:
     return ((METADATA_KEY, signer.sign(principal)),)
 
 
@@ -27,7 +27,7 @@ class _SignAs(grpc.aio.UnaryUnaryClientInterceptor):
     """Attaches a freshly signed principal to every call of a channel, and passes the deadline down:
     a call made while serving an rpc gets no more time than that rpc has left."""
 
-    def __init__(self, signer: PrincipalSigner, principal: Principal) -> None:
+    def __init__(self, signer: AudienceSigner, principal: Principal) -> None:
         self.signer = signer
         self.principal = principal
 
@@ -63,10 +63,11 @@ def open_stream_channel(address: str, *, transport: Transport = LOOPBACK_PLAINTE
 
 def open_system_channel(
     address: str,
-    signer: PrincipalSigner,
+    signer: AudienceSigner,
     interceptors: Sequence[Any] = (),
     *,
     transport: Transport = LOOPBACK_PLAINTEXT,
 ) -> grpc.aio.Channel:
-    """A channel whose every call is signed as the system (operator commands, services, workers)."""
+    """A channel whose every call is signed as the system (operator commands, services, workers),
+    for the one process `signer` is bound to."""
     return transport.dial(address, CHANNEL_OPTIONS, [*interceptors, _SignAs(signer, SYSTEM)])

@@ -1,8 +1,8 @@
 """What every rpc of every service goes through: principal, access, input rules, error mapping.
 
-The principal is verified before the handler runs (UNAUTHENTICATED when missing, forged or
-expired) and made the rpc's current principal; then the access its proto declares is
-enforced (common/grpc/access.py), then the input is checked against the field rules its
+The principal is verified before the handler runs (UNAUTHENTICATED when missing, forged,
+expired or meant for another process) and made the rpc's current principal; then the access
+its proto declares is enforced (common/grpc/access.py), then the input is checked against the field rules its
 proto declares (INVALID_ARGUMENT naming every bad field); every failure leaves as one
 proper status. A database failure is told apart by its cause: a database that cannot be
 reached is UNAVAILABLE, a value the database refuses is INVALID_ARGUMENT, any other failed
@@ -32,7 +32,7 @@ from common.errors import DomainError, InvalidInputError, ValidationError
 from common.grpc import access, input_rules
 from common.logs import get_logger
 from common.metrics import rpc_duration, rpc_requests
-from common.principal import METADATA_KEY, PrincipalSigner, set_current_principal
+from common.principal import METADATA_KEY, PrincipalVerifier, set_current_principal
 
 logger = get_logger("grpc")
 
@@ -56,7 +56,7 @@ def _principal_token(context: grpc.aio.ServicerContext[Any, Any]) -> str | None:
     return None
 
 
-def _guarded(method: str, handler: Handler, signer: PrincipalSigner, level: access.Access) -> Handler:
+def _guarded(method: str, handler: Handler, verifier: PrincipalVerifier, rule: access.Rule) -> Handler:
     async def guarded(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         started = time.perf_counter()
         try:
@@ -69,9 +69,9 @@ def _guarded(method: str, handler: Handler, signer: PrincipalSigner, level: acce
 
     async def _served(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         try:
-            set_current_principal(signer.verify(_principal_token(context)))
+            set_current_principal(verifier.verify(_principal_token(context)))
             violations = input_rules.violations(request)
-            access.enforce(level, request, violations)
+            access.enforce(rule, request, violations)
             if violations:
                 raise ValidationError(violations)
             # The caller's deadline bounds the work done for it, database included. The handler
@@ -103,7 +103,7 @@ def _guarded(method: str, handler: Handler, signer: PrincipalSigner, level: acce
 
 
 def _guarded_stream(
-    method: str, handler: StreamHandler, signer: PrincipalSigner, level: access.Access
+    method: str, handler: StreamHandler, verifier: PrincipalVerifier, rule: access.Rule
 ) -> StreamHandler:
     """A server-streaming rpc: the same checks before the first message; no deadline of its own,
     since a stream lasts as long as its caller holds it open."""
@@ -112,9 +112,9 @@ def _guarded_stream(
         started = time.perf_counter()
         code = grpc.StatusCode.OK
         try:
-            set_current_principal(signer.verify(_principal_token(context)))
+            set_current_principal(verifier.verify(_principal_token(context)))
             violations = input_rules.violations(request)
-            access.enforce(level, request, violations)
+            access.enforce(rule, request, violations)
             if violations:
                 raise ValidationError(violations)
             async for message in handler(request, context):
@@ -178,8 +178,8 @@ def _record(method: str, code: Any, started: float) -> None:
 class Guard:
     """Wraps a servicer's methods once, at registration, so that no per-call interceptor is needed."""
 
-    def __init__(self, signer: PrincipalSigner) -> None:
-        self.signer = signer
+    def __init__(self, verifier: PrincipalVerifier) -> None:
+        self.verifier = verifier
 
     def __call__(self, servicer: ServicerT, service: ServiceDescriptor) -> ServicerT:
         methods: dict[str, Handler | StreamHandler] = {}
@@ -187,9 +187,9 @@ class Guard:
             if method.client_streaming:
                 raise NotImplementedError(f"{method.full_name}: client-streaming rpcs have no guard yet")
             path = f"/{service.full_name}/{method.name}"
-            level = access.declared_access(method)
+            rule = access.declared_rule(method)
             input_rules.prepare(method.input_type)
             wrap = _guarded_stream if method.server_streaming else _guarded
-            methods[method.name] = wrap(path, getattr(servicer, method.name), self.signer, level)
+            methods[method.name] = wrap(path, getattr(servicer, method.name), self.verifier, rule)
         # The generated add_*_to_server reads the handlers as attributes, once.
         return cast(ServicerT, SimpleNamespace(**methods))

@@ -14,7 +14,7 @@ from common.container import Container
 from common.grpc.guard import Guard
 from common.grpc.tls import LOOPBACK_PLAINTEXT, Transport
 from common.logs import get_logger
-from common.principal import PrincipalSigner
+from common.principal import PrincipalVerifier
 from common.signals import stop_signalled
 
 GRACE_SECONDS = 10.0
@@ -49,7 +49,7 @@ Register = Callable[[grpc.aio.Server, Guard], list[str]]
 async def start_server(
     address: str,
     register: Register,
-    signer: PrincipalSigner,
+    verifier: PrincipalVerifier,
     interceptors: Sequence[Any] = (),
     max_message_bytes: int = MAX_MESSAGE_BYTES,
     *,
@@ -62,7 +62,7 @@ async def start_server(
     server = grpc.aio.server(
         options=server_options(max_message_bytes), interceptors=list(interceptors) or None
     )
-    names = register(server, Guard(signer))
+    names = register(server, Guard(verifier))
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
@@ -87,7 +87,7 @@ async def serve_until_signalled(
     running = await start_server(
         address,
         register,
-        container.signer,
+        container.verifier,
         container.telemetry.grpc_server_interceptors(),
         max_message_bytes,
         transport=container.transport,

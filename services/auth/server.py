@@ -50,7 +50,7 @@ async def registrar(
     passwords = passwords or Passwords()
     pools = await container.pools()
     connectors = AuthConnectorService(pools.rw, pools.ro, container.cursors, SecretBox.load(config.home))
-    tenants = TenantsDirectory(container.system_channel(str(config.tenants_addr)), config.rpc_timeout_seconds)
+    tenants = TenantsDirectory(container.system_channel("tenants"), config.rpc_timeout_seconds)
     users = TenantUserService(pools.rw, pools.ro, container.cursors, passwords, connectors, tenants)
     throttle = LoginThrottle(pools.rw, clock, config.login_window_seconds)
     sessions = SessionService(

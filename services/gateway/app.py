@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from functools import partial
 
-from common.lists import Cursors
+from common.lists import CursorResumer
 from common.principal import PrincipalSigner
 from services.gateway.backends import Backend
 from services.gateway.body import ReadBody
@@ -37,7 +37,7 @@ class GatewayApp:
         sessions: SessionValidator,
         cookie: SessionCookie,
         allowed_origins: frozenset[str],
-        cursors: Cursors,
+        cursors: CursorResumer,
         rpc_timeout: float,
         max_body_bytes: int,
         body_timeout: float,

@@ -10,7 +10,7 @@ from google.protobuf.message import Message
 
 from central.api.v1 import options_pb2
 from common.grpc.channels import principal_metadata
-from common.lists import Cursors
+from common.lists import CursorResumer
 from common.principal import Principal, PrincipalSigner
 from services.gateway.backends import Backend
 from services.gateway.errors import HttpError
@@ -18,6 +18,7 @@ from services.gateway.exchange import Exchange, Headers, Scope
 from services.gateway.routes import Route, marked_field
 from services.gateway.security import NO_STORE, PreLoginCookie, SessionCookie
 from services.gateway.transcode import TranscodeError, decode_input, encode_output
+from services.gateway.upstreams import audiences
 
 
 class CallRpc:
@@ -27,13 +28,14 @@ class CallRpc:
         *,
         signer: PrincipalSigner,
         cookie: SessionCookie,
-        cursors: Cursors,
+        cursors: CursorResumer,
         rpc_timeout: float,
         after_call: Callable[[Route, Principal], None] = lambda route, principal: None,
     ) -> None:
         self.backends = backends
         self.after_call = after_call
-        self.signer = signer
+        # Each service's principals are signed for the process that serves it.
+        self.signers = {name: signer.to(process) for name, process in audiences().items()}
         self.cookie = cookie
         self.cursors = cursors
         self.rpc_timeout = rpc_timeout
@@ -54,7 +56,7 @@ class CallRpc:
             cookie = self.pre_login_cookie.read(exchange.headers.get(b"cookie"))
             setattr(request, pre_login_input.name, cookie or "")
         response = await self.backends[route.service.full_name].call(
-            route, request, self.rpc_timeout, principal_metadata(self.signer, principal)
+            route, request, self.rpc_timeout, self._metadata(route, principal)
         )
         self.after_call(route, principal)
         headers = self._headers(route, response)
@@ -66,6 +68,11 @@ class CallRpc:
             return
         body = encode_output(response, route.gateway_only_fields)
         await exchange.respond(200, body, headers)
+
+    def _metadata(self, route: Route, principal: Principal) -> tuple[tuple[str, str], ...]:
+        signer = self.signers.get(route.service.full_name)
+        # The gateway's own routes (its probes) are answered in-process: no principal leaves it.
+        return () if signer is None else principal_metadata(signer, principal)
 
     def _headers(self, route: Route, response: Message) -> Headers:
         extra: Headers = []

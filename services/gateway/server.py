@@ -15,6 +15,7 @@ import uvicorn
 from common.clock import Clock, SystemClock
 from common.container import Container
 from common.grpc.channels import open_stream_channel
+from common.lists import CursorResumer
 from common.logs import get_logger
 from common.metrics import observe_session_cache
 from common.signals import stop_signals_to
@@ -26,7 +27,7 @@ from services.gateway.routes import RouteTable
 from services.gateway.security import SessionCookie
 from services.gateway.session_keeping import SessionKeeping
 from services.gateway.static import load_page
-from services.gateway.upstreams import SESSIONS, routed_services, upstream_services
+from services.gateway.upstreams import SESSIONS, audiences, routed_services, upstream_services
 
 
 def route_table() -> RouteTable:
@@ -49,10 +50,12 @@ def build_app(container: Container, clock: Clock | None = None) -> GatewayApp:
     document = openapi_document(routes, container.config.session_cookie_name)
     config = container.config
     auth_address = next(address for service, address in upstreams if service.full_name == SESSIONS.full_name)
+    # The gateway holds its own signing key and nothing else: not the services' secret, nor the system's key.
+    signer = container.gateway_signer
     sessions = SessionKeeping.build(
         channels[SESSIONS.full_name],
         open_stream_channel(str(auth_address), transport=container.transport),
-        container.signer,
+        signer.to(audiences()[SESSIONS.full_name]),
         clock or SystemClock(),
         config.rpc_timeout_seconds,
     )
@@ -65,11 +68,11 @@ def build_app(container: Container, clock: Clock | None = None) -> GatewayApp:
         routes,
         backends,
         document,
-        signer=container.signer,
+        signer=signer,
         sessions=sessions.validator,
         cookie=SessionCookie(config),
         allowed_origins=config.allowed_origins,
-        cursors=container.cursors,
+        cursors=CursorResumer(),
         rpc_timeout=config.rpc_timeout_seconds,
         max_body_bytes=config.max_body_bytes,
         body_timeout=config.body_timeout_seconds,

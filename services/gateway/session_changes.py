@@ -16,7 +16,7 @@ from central.auth.v1 import sessions_pb2, sessions_pb2_grpc
 from common.background import BackgroundLoop
 from common.grpc.channels import principal_metadata
 from common.logs import get_logger
-from common.principal import SYSTEM, PrincipalSigner
+from common.principal import GATEWAY, AudienceSigner
 from services.gateway.session_cache import SessionCache
 
 
@@ -40,7 +40,7 @@ class SessionChangeFollower:
     def __init__(
         self,
         channel: grpc.aio.Channel,
-        signer: PrincipalSigner,
+        signer: AudienceSigner,
         cache: SessionCache,
         retry_seconds: float,
         silence_seconds: float,
@@ -66,7 +66,7 @@ class SessionChangeFollower:
             try:
                 call = self._watch(
                     sessions_pb2.WatchSessionChangesInput(),
-                    metadata=principal_metadata(self._signer, SYSTEM),
+                    metadata=principal_metadata(self._signer, GATEWAY),
                     wait_for_ready=True,
                 )
                 await self._follow(call)

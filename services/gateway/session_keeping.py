@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import grpc
 
 from common.clock import Clock
-from common.principal import PrincipalSigner
+from common.principal import AudienceSigner
 from services.gateway.session_cache import SessionCache
 from services.gateway.session_changes import SessionChangeFollower
 from services.gateway.session_use import SessionUseLog, SessionUseReporter
@@ -33,7 +33,7 @@ class SessionKeeping:
         cls,
         channel: grpc.aio.Channel,
         stream_channel: grpc.aio.Channel,
-        signer: PrincipalSigner,
+        signer: AudienceSigner,
         clock: Clock,
         deadline_seconds: float,
         max_cached: int = MAX_CACHED_SESSIONS,

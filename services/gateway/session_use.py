@@ -17,7 +17,7 @@ from common.background import BackgroundLoop
 from common.clock import Clock
 from common.grpc.channels import principal_metadata
 from common.logs import get_logger
-from common.principal import SYSTEM, PrincipalSigner
+from common.principal import GATEWAY, AudienceSigner
 
 _MAX_RESOLUTION = timedelta(minutes=1)
 _MAX_BATCH = 10_000
@@ -59,7 +59,7 @@ class SessionUseReporter:
     def __init__(
         self,
         channel: grpc.aio.Channel,
-        signer: PrincipalSigner,
+        signer: AudienceSigner,
         log: SessionUseLog,
         interval_seconds: float,
         deadline_seconds: float,
@@ -87,7 +87,7 @@ class SessionUseReporter:
             await self._report(
                 sessions_pb2.ReportSessionUseInput(uses=batch),
                 timeout=self._deadline,
-                metadata=principal_metadata(self._signer, SYSTEM),
+                metadata=principal_metadata(self._signer, GATEWAY),
             )
         except grpc.aio.AioRpcError as error:
             # Lost uses only make a session idle out a little early: never later than it should.

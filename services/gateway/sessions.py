@@ -12,7 +12,7 @@ import grpc
 
 from central.auth.v1 import sessions_pb2, sessions_pb2_grpc
 from common.grpc.channels import principal_metadata
-from common.principal import Principal, PrincipalKind, PrincipalSigner
+from common.principal import AudienceSigner, Principal, PrincipalKind
 from services.gateway.routes import Route
 from services.gateway.session_cache import CachedSession, SessionCache, token_key
 from services.gateway.session_use import SessionUseLog
@@ -24,7 +24,7 @@ class SessionValidator:
     def __init__(
         self,
         channel: grpc.aio.Channel,
-        signer: PrincipalSigner,
+        signer: AudienceSigner,
         deadline_seconds: float,
         cache: SessionCache,
         uses: SessionUseLog,

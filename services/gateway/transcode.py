@@ -4,7 +4,7 @@ In: the body (for `body: "*"`), path variables and query parameters merge into o
 message; a `"kind"` beside a oneof member is checked and dropped. Query parameters name
 fields in JSON or proto spelling; a name that is no field of the input resolves into the
 message member of its `kind` oneof, so `?limit=10` fills `ListXInputOrCursor.input.limit`.
-A list query sent again beside its cursor is folded into the cursor (`Cursors.resume`).
+A list query sent again beside its cursor is folded into the cursor (`CursorResumer.resume`).
 Errors name fields as the caller wrote them, never protobuf's message types.
 
 Out: every DTO object gains `"__type": "<MessageName>"` and every set oneof `"kind"`.
@@ -22,7 +22,7 @@ from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
-from common.lists import Cursors
+from common.lists import CursorResumer
 from services.gateway.routes import Route
 
 _NOT_DTO_SUFFIXES = ("Response", "Input", "InputOrCursor")
@@ -37,7 +37,7 @@ def decode_input(
     path_variables: dict[str, str],
     query: list[tuple[str, str]],
     body: bytes,
-    cursors: Cursors,
+    cursors: CursorResumer,
 ) -> Message:
     descriptor = route.input_descriptor
     data: dict[str, Any] = {}

@@ -36,6 +36,11 @@ def routed_services() -> list[ServiceDescriptor]:
     return [_descriptor(name) for process in grpc_services() for name in process.services]
 
 
+def audiences() -> dict[str, str]:
+    """The process that serves each routed service, by its full name: its principals' audience."""
+    return {name: process.name for process in grpc_services() for name in process.services}
+
+
 def upstream_services(config: Config) -> list[tuple[ServiceDescriptor, HostPort]]:
     return [
         (_descriptor(name), config.address(process.name))

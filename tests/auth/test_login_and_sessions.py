@@ -339,11 +339,11 @@ async def test_without_trusted_proxies_a_forged_forwarded_for_changes_nothing(st
 
 async def test_a_short_idle_timeout_is_honoured_to_the_second(stack: Stack) -> None:
     # An auth service whose sessions idle out after 30 s, on the stack's database and clock.
-    container = Container.create(replace(stack.config, session_idle_seconds=30))
+    container = Container.create(replace(stack.config, session_idle_seconds=30), process="auth")
     server = await start_server(
-        "127.0.0.1:0", await auth_registrar(container, clock=stack.clock), container.signer
+        "127.0.0.1:0", await auth_registrar(container, clock=stack.clock), container.verifier
     )
-    channel = open_system_channel(f"127.0.0.1:{server.port}", container.signer)
+    channel = open_system_channel(f"127.0.0.1:{server.port}", container.system_signer.to("auth"))
     sessions = sessions_pb2_grpc.SessionsServiceStub(channel)
 
     async def validate(token: str) -> grpc.StatusCode:

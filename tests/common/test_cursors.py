@@ -5,7 +5,7 @@ import pytest
 from central.lists.v1 import lists_pb2
 from central.tenants.v1 import tenants_pb2
 from common.errors import ValidationError
-from common.lists import DEFAULT_LIMIT, MAX_LIMIT, Cursors
+from common.lists import DEFAULT_LIMIT, MAX_LIMIT, CursorResumer, Cursors
 
 CURSORS = Cursors(b"k" * 32)
 
@@ -121,8 +121,36 @@ def test_a_resumed_limit_is_still_bounded() -> None:
     assert caught.value.violations[0].field == "limit"
 
 
-def test_resume_refuses_a_tampered_cursor() -> None:
+def test_a_tampered_cursor_resumed_is_refused_where_it_is_used() -> None:
     cursor = CURSORS.encode(tenants_pb2.ListTenantsInput(limit=2), "k")
     with pytest.raises(ValidationError) as caught:
-        CURSORS.resume(_flip_one_byte(cursor), tenants_pb2.ListTenantsInput(limit=3))
+        _resumed(_flip_one_byte(cursor), tenants_pb2.ListTenantsInput(limit=3))
+    assert caught.value.reason == "INVALID_CURSOR"
+
+
+def test_the_gateway_resumes_a_cursor_without_the_key_and_the_service_applies_the_new_limit() -> None:
+    cursor = CURSORS.encode(tenants_pb2.ListTenantsInput(limit=2), "k")
+    resumed = CursorResumer().resume(cursor, tenants_pb2.ListTenantsInput(limit=9))
+    assert resumed == f"{cursor}.9"
+    assert CURSORS.decode(resumed, tenants_pb2.ListTenantsInput) == (
+        tenants_pb2.ListTenantsInput(limit=9),
+        "k",
+    )
+    # The same limit again is the cursor itself: one page, one spelling.
+    assert CursorResumer().resume(resumed, tenants_pb2.ListTenantsInput(limit=2)) == cursor
+    # A cursor signed by another key, whatever limit follows it, is refused by the service.
+    forged = Cursors(b"x" * 32).encode(tenants_pb2.ListTenantsInput(limit=2), "k")
+    with pytest.raises(ValidationError) as caught:
+        CURSORS.decode(
+            CursorResumer().resume(forged, tenants_pb2.ListTenantsInput(limit=9)),
+            tenants_pb2.ListTenantsInput,
+        )
+    assert caught.value.reason == "INVALID_CURSOR"
+
+
+@pytest.mark.parametrize("suffix", [".0", ".09", ".", ".x", ".9.9", ".1234567890"])
+def test_a_page_size_after_the_cursor_is_refused_unless_in_its_one_spelling(suffix: str) -> None:
+    cursor = CURSORS.encode(tenants_pb2.ListTenantsInput(limit=2), "k")
+    with pytest.raises(ValidationError) as caught:
+        CURSORS.decode(cursor + suffix, tenants_pb2.ListTenantsInput)
     assert caught.value.reason == "INVALID_CURSOR"

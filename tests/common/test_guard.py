@@ -15,15 +15,18 @@ from google.rpc import error_details_pb2, status_pb2
 from psycopg import errors as pg_errors
 from psycopg_pool import PoolTimeout
 
-from central.auth.v1 import auth_connectors_pb2, tenant_users_pb2
+from central.auth.v1 import auth_connectors_pb2, sessions_pb2, tenant_users_pb2
 from central.identity.v1 import signup_pb2
 from central.tenants.v1 import tenants_pb2
 from common.grpc.guard import Guard
-from common.principal import METADATA_KEY, SYSTEM, Principal, PrincipalKind, PrincipalSigner
+from common.keys import Issuer
+from common.principal import GATEWAY, METADATA_KEY, SYSTEM, Principal, PrincipalKind
 from common.roles import Role
 from tests.support import fake_service
+from tests.support.principals import KEYS, SIGNERS, resigned, sign, verifier
 
-SIGNER = PrincipalSigner(b"k" * 32)
+AUDIENCE = "tenants"
+VERIFIER = verifier(AUDIENCE)
 TENANT_ID = "tenant-01ARZ3NDEKTSV4RRFFQ69G5FAV"
 GOOD_SIGNUP = {
     "tenant_slug": "acme",
@@ -38,7 +41,7 @@ GOOD_SIGNUP = {
 class FakeContext:
     """What the guard uses of a grpc.aio.ServicerContext."""
 
-    token: str = field(default_factory=lambda: SIGNER.sign(SYSTEM))
+    token: str = field(default_factory=lambda: sign(SYSTEM, AUDIENCE))
     aborted: tuple[grpc.StatusCode, str] | None = None
     trailing: Any = None
 
@@ -82,8 +85,8 @@ async def call(
     service: Any, rpc: str, request: Message, servicer: Servicer | None = None, principal: Principal = SYSTEM
 ) -> FakeContext:
     servicer = servicer or Servicer()
-    guarded = Guard(SIGNER)(servicer, service)
-    context = FakeContext(SIGNER.sign(principal))
+    guarded = Guard(VERIFIER)(servicer, service)
+    context = FakeContext(sign(principal, AUDIENCE))
     with contextlib.suppress(grpc.aio.AbortError):
         await getattr(guarded, rpc)(request, context)
     return context
@@ -93,6 +96,7 @@ SIGNUP = signup_pb2.DESCRIPTOR.services_by_name["SignupService"]
 TENANTS = tenants_pb2.DESCRIPTOR.services_by_name["TenantsService"]
 USERS = tenant_users_pb2.DESCRIPTOR.services_by_name["TenantUsersService"]
 CONNECTORS = auth_connectors_pb2.DESCRIPTOR.services_by_name["AuthConnectorsService"]
+SESSIONS = sessions_pb2.DESCRIPTOR.services_by_name["SessionsService"]
 
 
 async def test_valid_input_reaches_the_handler() -> None:
@@ -180,7 +184,7 @@ async def test_system_rpcs_refuse_tenant_users_whatever_they_send() -> None:
 def test_an_rpc_that_declares_no_access_is_refused_at_start_up() -> None:
     service = fake_service.build({"GetThing": (None, fake_service.PUBLIC)})
     with pytest.raises(ValueError, match="declares no"):
-        Guard(SIGNER)(Servicer(), service)
+        Guard(VERIFIER)(Servicer(), service)
 
 
 async def test_a_new_user_needs_a_password() -> None:
@@ -235,3 +239,49 @@ async def test_database_failures_are_told_apart(error: BaseException, code: grpc
     request = tenants_pb2.GetTenantInput(tenant_id=TENANT_ID)
     context = await call(TENANTS, "GetTenant", request, _query_failure(error))
     assert context.aborted is not None and context.aborted[0] == code
+
+
+async def called_with(token: str, servicer: Servicer) -> FakeContext:
+    guarded = Guard(VERIFIER)(servicer, TENANTS)
+    context = FakeContext(token)
+    with contextlib.suppress(grpc.aio.AbortError):
+        await guarded.GetTenant(tenants_pb2.GetTenantInput(tenant_id=TENANT_ID), context)
+    return context
+
+
+async def test_a_principal_signed_for_another_process_is_refused() -> None:
+    servicer = Servicer()
+    context = await called_with(sign(SYSTEM, "auth"), servicer)
+    assert context.aborted is not None and context.aborted[0] == grpc.StatusCode.UNAUTHENTICATED
+    assert servicer.calls == 0
+    await called_with(sign(SYSTEM, AUDIENCE), servicer)
+    assert servicer.calls == 1
+
+
+async def test_the_system_signed_with_the_gateways_key_is_refused() -> None:
+    # What a gateway that has been taken over could sign, were its key allowed to: refused.
+    gateway_signer = SIGNERS[Issuer.GATEWAY]
+    with pytest.raises(ValueError, match="does not sign"):
+        gateway_signer.sign(SYSTEM, AUDIENCE)
+    forged = resigned(KEYS[Issuer.GATEWAY], gateway_signer.sign(GATEWAY, AUDIENCE), kind="system")
+    servicer = Servicer()
+    context = await called_with(forged, servicer)
+    assert context.aborted is not None and context.aborted[0] == grpc.StatusCode.UNAUTHENTICATED
+    assert servicer.calls == 0
+
+
+async def test_the_gateway_as_itself_calls_the_system_rpcs_that_serve_it_and_no_other() -> None:
+    report = sessions_pb2.ReportSessionUseInput()
+    servicer = Servicer()
+    context = await call(SESSIONS, "ReportSessionUse", report, servicer, GATEWAY)
+    assert context.aborted is None and servicer.calls == 1
+    for service, rpc, request in [
+        (SESSIONS, "DeleteEndedSessions", sessions_pb2.DeleteEndedSessionsInput()),
+        (TENANTS, "CreateTenant", tenants_pb2.CreateTenantInput(slug="acme", display_name="Acme")),
+        (TENANTS, "GetTenant", tenants_pb2.GetTenantInput(tenant_id=TENANT_ID)),
+        (USERS, "GetTenantUser", tenant_users_pb2.GetTenantUserInput(tenant_id=TENANT_ID)),
+        (USERS, "GetMe", tenant_users_pb2.GetMeInput()),
+    ]:
+        context = await call(service, rpc, request, servicer, GATEWAY)
+        assert context.aborted is not None and context.aborted[0] == grpc.StatusCode.PERMISSION_DENIED, rpc
+    assert servicer.calls == 1

@@ -1,4 +1,4 @@
-"""One signing rule for principals and cursors; tokens stay byte-for-byte what they were."""
+"""The token formats, spelled out by hand: cursors (HMAC, a service's own) and principals (Ed25519)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import hmac
 import json
 from dataclasses import asdict
 
-import orjson
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from central.tenants.v1 import tenants_pb2
+from common.keys import Issuer, SigningKey
 from common.lists import Cursors
 from common.principal import Principal, PrincipalKind, PrincipalSigner
 from common.signing import BadSignatureError, Sealer
@@ -19,19 +21,27 @@ from common.signing import BadSignatureError, Sealer
 KEY = b"k" * 32
 
 
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
 def spelled_out(payload: bytes) -> str:
-    """The token format written out by hand: unpadded base64url payload, a dot, its HMAC-SHA256."""
-
-    def b64(data: bytes) -> str:
-        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
+    """The sealed format written out by hand: unpadded base64url payload, a dot, its HMAC-SHA256."""
     return f"{b64(payload)}.{b64(hmac.new(KEY, payload, hashlib.sha256).digest())}"
 
 
 def test_a_principal_token_is_the_format_spelled_out() -> None:
+    private = Ed25519PrivateKey.from_private_bytes(b"s" * 32)
+    public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    key_id = hashlib.sha256(b"central-principal-key" + public).hexdigest()[:16]
     principal = Principal(PrincipalKind.USER, tenant_id="t", tenant_user_id="u", role="admin")
-    payload = orjson.dumps({**asdict(principal), "exp": 1000.0 + 30})
-    assert PrincipalSigner(KEY, ttl_seconds=30).sign(principal, now=1000.0) == spelled_out(payload)
+    fields = {**asdict(principal), "aud": "auth", "iat_ms": 1_000_000, "exp_ms": 1_030_000}
+    payload = json.dumps(fields, separators=(",", ":"), sort_keys=True).encode()
+    head = f"{key_id}.{b64(payload)}"
+    token = PrincipalSigner(SigningKey(Issuer.GATEWAY, private), ttl_seconds=30).sign(
+        principal, "auth", now=1000.0
+    )
+    assert token == f"{head}.{b64(private.sign(head.encode()))}"
 
 
 def test_a_cursor_is_the_format_spelled_out() -> None:

@@ -68,7 +68,7 @@ def container(tmp_path: Path) -> Container:
 async def start(container: Container, name: str, certificates: Path) -> RunningServer:
     """A Central gRPC server (health only) holding `name`'s certificate."""
     return await start_server(
-        "127.0.0.1:0", lambda server, guard: [], container.signer, transport=transport(certificates / name)
+        "127.0.0.1:0", lambda server, guard: [], container.verifier, transport=transport(certificates / name)
     )
 
 
@@ -103,7 +103,7 @@ async def test_two_processes_talk_over_mutual_tls(
     # The auth process's system channel, as the container opens it, to a server named localhost.
     async with open_system_channel(
         f"localhost:{localhost.port}",
-        container.signer,
+        container.system_signer.to("tenants"),
         transport=transport(certificates / "auth"),
     ) as channel:
         assert await check(channel) == health_pb2.HealthCheckResponse.SERVING
@@ -189,9 +189,9 @@ def test_other_hosts_are_not_loopback(host: str) -> None:
 @pytest.mark.parametrize("address", ["0.0.0.0:50051", "[::]:50051", "10.0.0.7:50051", "tenants:50051"])
 async def test_plaintext_beyond_loopback_is_refused_both_ways(container: Container, address: str) -> None:
     with pytest.raises(PlaintextRefusedError, match="CENTRAL_TLS_CERT_FILE"):
-        await start_server(address, lambda server, guard: [], container.signer)
+        await start_server(address, lambda server, guard: [], container.verifier)
     with pytest.raises(PlaintextRefusedError, match="not a loopback address"):
-        open_system_channel(address, container.signer)
+        open_system_channel(address, container.system_signer.to("tenants"))
 
 
 @pytest.mark.parametrize("address", ["127.0.0.1:50051", "[::1]:50051", "localhost:50051"])

@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import grpc
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from google.protobuf import message_factory
 from google.protobuf.descriptor import MethodDescriptor
 from google.protobuf.message import Message
@@ -18,14 +20,15 @@ from ulid import ULID
 from central.api.v1 import options_pb2
 from central.tenants.v1 import tenants_pb2
 from common.grpc.access import declared_access
-from common.keys import derive_key
-from common.principal import METADATA_KEY, SYSTEM, Principal, PrincipalKind, PrincipalSigner
+from common.keys import Issuer, SigningKey, load_signing_key
+from common.principal import GATEWAY, METADATA_KEY, SYSTEM, Principal, PrincipalKind, PrincipalSigner
 from common.roles import Role
 from services.gateway.routes import Route, RouteTable
 from services.gateway.server import build_app
-from services.gateway.upstreams import routed_services
+from services.gateway.upstreams import audiences, routed_services
 from tests.media.audio_samples import tone_wav
 from tests.support.actors import Actor, fresh_address, login, signed_in
+from tests.support.principals import resigned
 from tests.support.stack import Stack
 
 
@@ -285,32 +288,41 @@ async def test_a_form_or_text_body_is_415(stack: Stack, world: World) -> None:
         assert response.status_code == 415, content_type
 
 
-def forged_signer() -> PrincipalSigner:
-    return PrincipalSigner(derive_key(b"not Central's key".ljust(32, b"!"), "principal"))
-
-
-@pytest.mark.parametrize("case", ["none", "garbage", "forged", "expired"])
+@pytest.mark.parametrize(
+    "case", ["none", "garbage", "forged", "expired", "for-another-process", "system-by-the-gateways-key"]
+)
 async def test_direct_grpc_calls_without_a_valid_principal_are_unauthenticated(
     stack: Stack, case: str
 ) -> None:
-    tokens = {
-        "garbage": "garbage",
-        "forged": forged_signer().sign(SYSTEM),
-        "expired": stack.container.signer.sign(SYSTEM, now=time.time() - 120),
+    untrusted = PrincipalSigner(SigningKey(Issuer.SYSTEM, Ed25519PrivateKey.generate()))
+    system, home = stack.container.system_signer, stack.config.home
+    tokens: dict[str, Callable[[str], str]] = {
+        "garbage": lambda audience: "garbage",
+        "forged": lambda audience: untrusted.sign(SYSTEM, audience),
+        "expired": lambda audience: system.sign(SYSTEM, audience, now=time.time() - 120),
+        "for-another-process": lambda audience: system.sign(SYSTEM, "media"),
+        # What a gateway that was taken over could make: the system, signed with the gateway's key.
+        "system-by-the-gateways-key": lambda audience: resigned(
+            load_signing_key(Issuer.GATEWAY, home),
+            stack.container.gateway_signer.sign(GATEWAY, audience),
+            kind=PrincipalKind.SYSTEM.value,
+        ),
     }
-    metadata = ((METADATA_KEY, tokens[case]),) if case in tokens else ()
-    for address, method, request in (
+    for audience, address, method, request in (
         (
+            "tenants",
             stack.tenants_address,
             "/central.tenants.v1.TenantsService/ListTenants",
             tenants_pb2.ListTenantsInputOrCursor(),
         ),
         (
+            "tenants",
             stack.tenants_address,
             "/central.tenants.v1.TenantsService/GetTenantBySlug",
             tenants_pb2.GetTenantBySlugInput(slug="abc"),
         ),
         (
+            "auth",
             stack.auth_address,
             "/central.auth.v1.SessionsService/ValidateSession",
             tenants_pb2.GetTenantInput(),
@@ -320,6 +332,7 @@ async def test_direct_grpc_calls_without_a_valid_principal_are_unauthenticated(
             rpc: grpc.aio.UnaryUnaryMultiCallable[Message, bytes] = channel.unary_unary(
                 method, request_serializer=lambda m: m.SerializeToString(), response_deserializer=lambda b: b
             )
+            metadata = ((METADATA_KEY, tokens[case](audience)),) if case in tokens else ()
             with pytest.raises(grpc.aio.AioRpcError) as caught:
                 await rpc(request, timeout=5, metadata=metadata)
             assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED, method
@@ -342,16 +355,17 @@ async def test_a_user_principal_cannot_do_what_only_the_system_may(stack: Stack,
             await rpc(
                 tenants_pb2.CreateTenantInput(slug="sneaky", display_name="x"),
                 timeout=5,
-                metadata=((METADATA_KEY, stack.container.signer.sign(user)),),
+                metadata=((METADATA_KEY, stack.container.gateway_signer.sign(user, "tenants")),),
             )
     assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
-def system_rpcs(stack: Stack) -> list[tuple[MethodDescriptor, str]]:
-    """Every system rpc of every service behind the gateway, with the stack's address of its process."""
-    addresses = {"central.tenants.v1": stack.tenants_address, "central.auth.v1": stack.auth_address}
+def system_rpcs(stack: Stack) -> list[tuple[MethodDescriptor, str, str]]:
+    """Every system rpc of every service behind the gateway, with the stack's address of its
+    process and that process's name."""
+    served_by = audiences()
     return [
-        (method, addresses[service.file.package])
+        (method, str(stack.config.address(served_by[service.full_name])), served_by[service.full_name])
         for service in routed_services()
         for method in service.methods
         if declared_access(method) == options_pb2.ACCESS_SYSTEM
@@ -365,10 +379,10 @@ async def test_every_system_rpc_refuses_a_tenant_user(stack: Stack, world: World
     user = Principal(
         PrincipalKind.USER, tenant_id=actor.tenant_id, tenant_user_id=actor.user.tenant_user_id, role=role
     )
-    metadata = ((METADATA_KEY, stack.container.signer.sign(user)),)
     rpcs = system_rpcs(stack)
     assert len(rpcs) >= 6
-    for method, address in rpcs:
+    for method, address, audience in rpcs:
+        metadata = ((METADATA_KEY, stack.container.gateway_signer.sign(user, audience)),)
         request = message_factory.GetMessageClass(method.input_type)()
         async with grpc.aio.insecure_channel(address) as channel:
             rpc: grpc.aio.UnaryUnaryMultiCallable[Message, bytes] = channel.unary_unary(

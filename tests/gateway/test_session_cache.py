@@ -8,12 +8,14 @@ import grpc
 import pytest
 
 from central.auth.v1 import sessions_pb2
-from common.principal import Principal, PrincipalKind, PrincipalSigner
+from common.keys import Issuer
+from common.principal import Principal, PrincipalKind
 from services.gateway.routes import RouteTable
 from services.gateway.session_cache import CachedSession, SessionCache, token_key
 from services.gateway.session_changes import apply_change
 from services.gateway.session_use import SessionUseLog
 from services.gateway.sessions import SessionValidator
+from tests.support.principals import SIGNERS
 
 
 class Clock:
@@ -153,7 +155,9 @@ async def test_a_change_served_by_this_gateway_drops_the_tenants_sessions_before
         ).routes
     }
     async with grpc.aio.insecure_channel("127.0.0.1:1") as channel:
-        validator = SessionValidator(channel, PrincipalSigner(b"k" * 32), 1.0, cache, SessionUseLog(clock))
+        validator = SessionValidator(
+            channel, SIGNERS[Issuer.GATEWAY].to("auth"), 1.0, cache, SessionUseLog(clock)
+        )
         caller = Principal(PrincipalKind.USER, tenant_id="t1", tenant_user_id="u1", session_id="s1")
         validator.after_call(routes["ListMySessions"], caller)
         assert len(cache) == 2

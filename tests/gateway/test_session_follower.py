@@ -10,10 +10,11 @@ from typing import Any
 import grpc
 
 from central.auth.v1 import sessions_pb2
-from common.principal import PrincipalSigner
+from common.keys import Issuer
 from services.gateway.session_cache import SessionCache
 from services.gateway.session_changes import SessionChangeFollower
 from tests.gateway.test_session_cache import Clock
+from tests.support.principals import SIGNERS
 
 
 def auth(beat: float, beats: int) -> grpc.GenericRpcHandler:
@@ -52,7 +53,9 @@ async def trusted_for(beats: int) -> float:
     await server.start()
     cache = SessionCache(Clock(), 10)
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
-    follower = SessionChangeFollower(channel, PrincipalSigner(b"k" * 32), cache, 10.0, silence_seconds=0.3)
+    follower = SessionChangeFollower(
+        channel, SIGNERS[Issuer.GATEWAY].to("auth"), cache, 10.0, silence_seconds=0.3
+    )
     follower.start()
     try:
         await until(cache, trusted=True)

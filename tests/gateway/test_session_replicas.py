@@ -29,9 +29,9 @@ class Gateway:
 
 
 async def start_auth(stack: Stack, port: int = 0) -> tuple[RunningServer, Container]:
-    container = Container.create(stack.config)
+    container = Container.create(stack.config, process="auth")
     server = await start_server(
-        f"127.0.0.1:{port}", await auth_registrar(container, clock=stack.clock), container.signer
+        f"127.0.0.1:{port}", await auth_registrar(container, clock=stack.clock), container.verifier
     )
     return server, container
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ def variables_central_reads() -> set[str]:
         for path in (ROOT / folder).rglob("*.py"):
             names |= set(re.findall(r'"(CENTRAL_[A-Z_]+)"', path.read_text()))
     # Every key variable may instead name a file that holds the key (common/keys.py).
-    return names | {f"{name}_FILE" for name in names if name.endswith("_KEY")}
+    return names | {f"{name}_FILE" for name in names if name.endswith(("_KEY", "_KEYS"))}
 
 
 def test_every_process_that_exists_runs_in_a_container_of_the_one_image() -> None:
@@ -80,15 +81,55 @@ def test_start_order_follows_health() -> None:
     }
 
 
-def test_the_keys_are_secrets_not_variables() -> None:
-    for name, service in CENTRAL_SERVICES.items():
-        if name == "certs":
-            continue  # makes the certificates, and holds no other key
-        assert "CENTRAL_SIGNING_KEY" not in service["environment"]
-        assert "CENTRAL_ENCRYPTION_KEY" not in service["environment"]
-        # Every replica of every process seals and opens with the same keys.
-        assert service["secrets"] == ["central_signing_key", "central_encryption_key"]
-        assert service["environment"]["CENTRAL_ENCRYPTION_KEY_FILE"] == "/run/secrets/central_encryption_key"
+# The keys each process holds: the ones it uses, and no other. Above all, the gateway, which
+# faces the internet, holds neither the system's signing key nor the services' secret.
+KEYS_HELD = {
+    "certs": set(),
+    "migrate": set(),
+    "tenants": {"central_signing_key", "central_trusted_keys"},
+    "auth": {
+        "central_signing_key",
+        "central_encryption_key",
+        "central_system_signing_key",
+        "central_trusted_keys",
+    },
+    "media": {"central_signing_key", "central_encryption_key", "central_trusted_keys"},
+    "gateway": {"central_gateway_signing_key"},
+    "worker-core": {"central_signing_key", "central_encryption_key", "central_system_signing_key"},
+    "worker-media": {"central_signing_key", "central_encryption_key"},
+}
+KEY_VARIABLES = {
+    "central_signing_key": "CENTRAL_SIGNING_KEY",
+    "central_encryption_key": "CENTRAL_ENCRYPTION_KEY",
+    "central_gateway_signing_key": "CENTRAL_GATEWAY_SIGNING_KEY",
+    "central_system_signing_key": "CENTRAL_SYSTEM_SIGNING_KEY",
+    "central_trusted_keys": "CENTRAL_TRUSTED_KEYS",
+}
+
+
+@pytest.mark.parametrize("name", sorted(CENTRAL_SERVICES))
+def test_each_process_holds_its_own_keys_as_secrets_its_user_alone_reads(name: str) -> None:
+    service = CENTRAL_SERVICES[name]
+    user = re.search(r"useradd [^\n]*--uid (\d+) --gid (\d+)", (ROOT / "Dockerfile").read_text())
+    assert user is not None
+    secrets = service.get("secrets") or []
+    assert {secret["source"] for secret in secrets} == KEYS_HELD[name]
+    for secret in secrets:
+        assert (secret["uid"], secret["gid"], secret["mode"]) == (user[1], user[2], 0o400), secret
+    environment = service.get("environment") or {}
+    # A key is never a variable's value, and each key variable names a secret the process holds.
+    assert not set(KEY_VARIABLES.values()) & set(environment)
+    held = {f"{variable}_FILE" for source, variable in KEY_VARIABLES.items() if source in KEYS_HELD[name]}
+    assert {v for v in environment if v in {f"{k}_FILE" for k in KEY_VARIABLES.values()}} == held
+    for source in KEYS_HELD[name]:
+        assert environment[f"{KEY_VARIABLES[source]}_FILE"] == f"/run/secrets/{source}"
+    assert set(COMPOSE["secrets"]) >= KEYS_HELD[name]
+
+
+def test_the_key_files_stay_out_of_git() -> None:
+    names = [secret["file"].removeprefix("./") for secret in COMPOSE["secrets"].values()]
+    ignored = subprocess.run(["git", "check-ignore", *names], cwd=ROOT, capture_output=True, text=True)
+    assert sorted(ignored.stdout.split()) == sorted(names)
 
 
 def test_the_gateway_believes_forwarding_headers_from_its_proxy_alone() -> None:

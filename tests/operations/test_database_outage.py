@@ -37,8 +37,8 @@ async def test_requests_fail_fast_during_an_outage_and_recover_without_restarts(
     url = server.get_uri()
     await migrate_all(url)
     config = Config.from_env({"CENTRAL_HOME": str(tmp_path / "home"), "CENTRAL_DATABASE_URL": url})
-    container = Container.create(config)
-    tenants = await start_server("127.0.0.1:0", await registrar(container), container.signer)
+    container = Container.create(config, process="tenants")
+    tenants = await start_server("127.0.0.1:0", await registrar(container), container.verifier)
     config = Config.from_env(
         {
             "CENTRAL_HOME": str(tmp_path / "home"),
@@ -46,7 +46,7 @@ async def test_requests_fail_fast_during_an_outage_and_recover_without_restarts(
             "CENTRAL_TENANTS_ADDR": f"127.0.0.1:{tenants.port}",
         }
     )
-    channel = open_system_channel(f"127.0.0.1:{tenants.port}", container.signer)
+    channel = open_system_channel(f"127.0.0.1:{tenants.port}", container.system_signer.to("tenants"))
     try:
         await tenants_pb2_grpc.TenantsServiceStub(channel).CreateTenant(
             tenants_pb2.CreateTenantInput(slug="outage", display_name="Outage"), timeout=5

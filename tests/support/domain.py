@@ -37,10 +37,10 @@ async def tenants_server(
 ) -> AsyncIterator[DomainServer]:
     """The tenants service on its own: what the tenants domain's tests need, and no more."""
     await migrate_all(database_url)
-    container = Container.create(base_config)
+    container = Container.create(base_config, process="tenants")
     register = await process("tenants").load()(container)
-    server = await start_server("127.0.0.1:0", register, container.signer)
-    channel = open_system_channel(f"127.0.0.1:{server.port}", container.signer)
+    server = await start_server("127.0.0.1:0", register, container.verifier)
+    channel = open_system_channel(f"127.0.0.1:{server.port}", container.system_signer.to("tenants"))
     yield DomainServer(base_config, database_url, await container.pools(), channel, replica)
     await channel.close()
     await server.stop(grace=1)

@@ -60,8 +60,8 @@ async def main(queue: str) -> None:
     config = Config.from_env()
     container = Container.create(config)
     held_up = HeldUpSignupActivities(
-        container.system_channel(str(config.tenants_addr)),
-        container.system_channel(str(config.auth_addr)),
+        container.system_channel("tenants"),
+        container.system_channel("auth"),
         config.rpc_timeout_seconds,
     )
     held: list[Callable[..., Any]] = [held_up.create_tenant, held_up.create_admin]

@@ -171,26 +171,26 @@ async def stack(
     # Known before the services start: single sign-on's redirect URI is on the gateway's origin.
     gateway_port = free_port()
     base_config = base_config.with_address("gateway", HostPort("127.0.0.1", gateway_port))
-    container = Container.create(base_config)
-    tenants = await start_server("127.0.0.1:0", await tenants_registrar(container), container.signer)
+    container = Container.create(base_config, process="tenants")
+    tenants = await start_server("127.0.0.1:0", await tenants_registrar(container), container.verifier)
     config = base_config.with_address("tenants", replace(base_config.tenants_addr, port=tenants.port))
     clock = FakeClock()
-    auth_container = Container.create(config)
+    auth_container = Container.create(config, process="auth")
     auth: RunningServer = await start_server(
-        "127.0.0.1:0", await auth_registrar(auth_container, clock=clock), auth_container.signer
+        "127.0.0.1:0", await auth_registrar(auth_container, clock=clock), auth_container.verifier
     )
     config = config.with_address("auth", replace(config.auth_addr, port=auth.port))
-    media_container = Container.create(config)
+    media_container = Container.create(config, process="media")
     media = await start_server(
         "127.0.0.1:0",
         await media_registrar(media_container),
-        media_container.signer,
+        media_container.verifier,
         max_message_bytes=process("media").max_message_bytes,
     )
     config = config.with_address("media", HostPort("127.0.0.1", media.port))
     tenants_address, auth_address = str(config.tenants_addr), str(config.auth_addr)
-    channel = open_system_channel(tenants_address, container.signer)
-    auth_channel = open_system_channel(auth_address, container.signer)
+    channel = open_system_channel(tenants_address, container.system_signer.to("tenants"))
+    auth_channel = open_system_channel(auth_address, container.system_signer.to("auth"))
     temporal = await connect(config)
     worker_container = Container.create(config)
     async with (
