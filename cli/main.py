@@ -165,8 +165,9 @@ async def _worker(config: Config, queue: str) -> int:
 async def _migrate(config: Config) -> int:
     from cli.migrate import migrate_all
 
+    # As the URL's user, the administrator: not a process of the registry, so no runtime role.
     container = Container.create(config)
-    applied = await migrate_all(container.database_url())
+    applied = await migrate_all(container.database_url(), config.database_passwords_dir)
     for schema, versions in applied.items():
         print(f"{schema}: {', '.join(versions) if versions else 'up to date'}")
     return 0

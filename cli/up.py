@@ -17,8 +17,9 @@ from cli.supervisor import Supervisor
 from common import processes
 from common.children import child_environment, relayed, spawn
 from common.config import Config
-from common.db.embedded import embedded_database_url
 from common.crypto import encryption_keys
+from common.db.embedded import embedded_database_url
+from common.db.logins import login_url
 from common.keys import check_keys
 from common.logs import get_logger
 from common.signals import stop_signalled
@@ -43,7 +44,8 @@ async def up(config: Config) -> int:
     # Made once here, so that the children do not race to make them; a bad one stops us here.
     check_keys(config.home)
     encryption_keys(config.home)
-    await migrate_all(env["CENTRAL_DATABASE_URL"])
+    # As the URL's user (the embedded server's superuser); each child then connects as its own role.
+    await migrate_all(login_url(config, "up"), config.database_passwords_dir)
 
     temporal, services = Supervisor(stopping), Supervisor(stopping)
     try:

@@ -53,6 +53,9 @@ class Config:
     # None: use the embedded PostgreSQL of `home`, starting it if needed.
     database_url: str | None
     database_ro_url: str | None
+    # CENTRAL_DATABASE_PASSWORDS_DIR: `<user>_db_password` files, one per PostgreSQL user
+    # (common/db/roles.py); None: the URL's own password, if any.
+    database_passwords_dir: Path | None
     home: Path
     log_level: str
     log_format: str
@@ -121,6 +124,9 @@ class Config:
             temporal_namespace=env.get("CENTRAL_TEMPORAL_NAMESPACE", "default") or "default",
             database_url=env.get("CENTRAL_DATABASE_URL") or None,
             database_ro_url=env.get("CENTRAL_DATABASE_RO_URL") or None,
+            database_passwords_dir=Path(env["CENTRAL_DATABASE_PASSWORDS_DIR"])
+            if env.get("CENTRAL_DATABASE_PASSWORDS_DIR")
+            else None,
             home=Path(env.get("CENTRAL_HOME") or ".central").resolve(),
             log_level=_choice(env, "CENTRAL_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
             log_format=_choice(env, "CENTRAL_LOG_FORMAT", "text", ("text", "json")),

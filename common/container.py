@@ -9,7 +9,7 @@ from functools import cached_property
 import grpc
 
 from common.config import Config
-from common.db.embedded import embedded_database_url
+from common.db.logins import login_ro_url, login_url
 from common.db.pools import Pools
 from common.grpc.channels import open_channel, open_system_channel
 from common.grpc.tls import Transport
@@ -60,14 +60,18 @@ class Container:
         )
 
     def database_url(self) -> str:
-        return self.config.database_url or embedded_database_url(self.config.home)
+        """As this process's own role (common/db/logins.py): a service reaches its schema alone."""
+        return login_url(self.config, self.process)
 
     async def pools(self) -> Pools:
         if self._pools is None:
             url = self.database_url()
             config = self.config
             pools = Pools(
-                url, config.database_ro_url, config.db_pool_max_size, config.db_statement_timeout_seconds
+                url,
+                login_ro_url(config, self.process),
+                config.db_pool_max_size,
+                config.db_statement_timeout_seconds,
             )
             await pools.open()
             self._pools = pools

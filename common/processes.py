@@ -43,6 +43,9 @@ class Process:
     services: tuple[str, ...] = ()
     schema: str | None = None
     migrations: str | None = None  # the schema's folder, from the repository root
+    # A process without a schema of its own that reads and writes another's (a domain's worker):
+    # it connects as that schema's runtime role.
+    works_in_schema: str | None = None
     queue: str | None = None  # a worker's task queue
     # Whether `central up` runs it (a queue's worker joins with the queue's first workflow).
     in_up: bool = True
@@ -66,9 +69,25 @@ class Process:
     def migrations_folder(self) -> Path | None:
         return ROOT / self.migrations if self.migrations else None
 
+    @property
+    def database_role(self) -> str | None:
+        """The PostgreSQL role it connects as (None: it never connects), confined to one schema."""
+        schema = self.schema or self.works_in_schema
+        return runtime_role(schema) if schema else None
+
     def load(self) -> Any:
         module, _, attribute = self.entry_point.partition(":")
         return getattr(importlib.import_module(module), attribute)
+
+
+def runtime_role(schema: str) -> str:
+    """The login role of the processes that work in `schema`: its tables' rows, nothing else."""
+    return f"central_{schema}"
+
+
+def owner_role(schema: str) -> str:
+    """The role that owns `schema` and its objects (no login: `central migrate` takes it on)."""
+    return f"central_{schema}_owner"
 
 
 # Started by `central up`, and migrated, in this order: a process's dependencies come first.
@@ -123,7 +142,15 @@ PROCESSES: tuple[Process, ...] = (
         default_address="127.0.0.1:8080",
     ),
     Process("worker-core", Kind.WORKER, "worker.main:run_worker", Health.POLLER, queue="core"),
-    Process("worker-media", Kind.WORKER, "worker.main:run_worker", Health.POLLER, queue="media"),
+    # The media activities read and write the media schema directly (worker/activities).
+    Process(
+        "worker-media",
+        Kind.WORKER,
+        "worker.main:run_worker",
+        Health.POLLER,
+        queue="media",
+        works_in_schema="media",
+    ),
 )
 BY_NAME = {process.name: process for process in PROCESSES}
 

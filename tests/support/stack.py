@@ -171,8 +171,12 @@ async def stack(
     # Known before the services start: single sign-on's redirect URI is on the gateway's origin.
     gateway_port = free_port()
     base_config = base_config.with_address("gateway", HostPort("127.0.0.1", gateway_port))
-    container = Container.create(base_config, process="tenants")
-    tenants = await start_server("127.0.0.1:0", await tenants_registrar(container), container.verifier)
+    # The tests' own container connects as the administrator; each service as its own role.
+    container = Container.create(base_config)
+    tenants_container = Container.create(base_config, process="tenants")
+    tenants = await start_server(
+        "127.0.0.1:0", await tenants_registrar(tenants_container), tenants_container.verifier
+    )
     config = base_config.with_address("tenants", replace(base_config.tenants_addr, port=tenants.port))
     clock = FakeClock()
     auth_container = Container.create(config, process="auth")
@@ -192,10 +196,11 @@ async def stack(
     channel = open_system_channel(tenants_address, container.system_signer.to("tenants"))
     auth_channel = open_system_channel(auth_address, container.system_signer.to("auth"))
     temporal = await connect(config)
-    worker_container = Container.create(config)
+    worker_container = Container.create(config, process="worker-core")
+    media_worker_container = Container.create(config, process="worker-media")
     async with (
         await start_worker(worker_container, temporal, TaskQueue.CORE),
-        await start_worker(worker_container, temporal, TaskQueue.MEDIA),
+        await start_worker(media_worker_container, temporal, TaskQueue.MEDIA),
         running_gateway(Container.create(config), gateway_port, clock) as gateway_url,
         httpx.AsyncClient(base_url=gateway_url) as http,
     ):
@@ -215,11 +220,13 @@ async def stack(
             media_address=str(config.address("media")),
         )
     await worker_container.close()
+    await media_worker_container.close()
     await channel.close()
     await auth_channel.close()
     await auth.stop(grace=1)
     await media.stop(grace=1)
     await media_container.close()
     await tenants.stop(grace=1)
+    await tenants_container.close()
     await auth_container.close()
     await container.close()
