@@ -148,9 +148,9 @@ class AudienceSigner:
 class PrincipalVerifier:
     """Verifies the principals sent to one process (`audience`) under the trusted public keys.
 
-    `reload`, when given, reads the trusted keys again when a token names a key ID not among
-    them (at most once per `reload_interval` seconds): a key added to the trusted list is
-    trusted without a restart.
+    `reload`, when given, reads the trusted keys again, at most once per `reload_interval`
+    seconds, when a token is not in the cache: a key added to the trusted list is trusted, and a
+    key taken out of it is not, without a restart (tokens it signed are forgotten with it).
     """
 
     def __init__(
@@ -165,7 +165,7 @@ class PrincipalVerifier:
         self.audience = audience
         self._reload = reload
         self._reload_interval = reload_interval
-        self._reloaded_at = float("-inf")
+        self._reloaded_at = time.time()
         self._verified: dict[str, tuple[Principal, float]] = {}
 
     def verify(self, token: str | None, *, now: float | None = None) -> Principal:
@@ -224,18 +224,21 @@ class PrincipalVerifier:
         return Principal(**{**fields, "kind": kind}), expires / 1000
 
     def _key(self, key_id: str, now: float) -> TrustedKey | None:
-        trusted = self._trusted.get(key_id)
-        if trusted is None and self._reload is not None and now - self._reloaded_at >= self._reload_interval:
+        if self._reload is not None and now - self._reloaded_at >= self._reload_interval:
             self._reloaded_at = now
-            try:
-                self._trusted = dict(self._reload())
-            except ConfigError as error:
-                logger.error("trusted keys not reloaded, the ones loaded before stay: %s", error)
-                return None
+            self._reload_keys(self._reload)
+        return self._trusted.get(key_id)
+
+    def _reload_keys(self, reload: Callable[[], Mapping[str, TrustedKey]]) -> None:
+        try:
+            trusted = dict(reload())
+        except ConfigError as error:
+            logger.error("trusted keys not read again, the ones read before stay: %s", error)
+            return
+        if self._trusted.keys() - trusted.keys():
             # A key no longer trusted vouches for nothing, remembered or not.
             self._verified.clear()
-            trusted = self._trusted.get(key_id)
-        return trusted
+        self._trusted = trusted
 
 
 _current: ContextVar[Principal] = ContextVar("central_principal")

@@ -167,9 +167,31 @@ def test_keys_rotate_without_a_restart() -> None:
     trusted[new.key_id] = new.trusted()
     assert rotating.verify(new_token) == USER
     assert rotating.verify(old_token) == USER
-    # 2. The old key is no longer trusted: its tokens are refused, remembered ones too, once
-    # the trusted keys are read again (here, at the next unknown key ID).
+    # 2. The old key is no longer trusted: once the trusted keys are read again (at the next
+    # token not in the cache), its tokens are refused, remembered ones too.
     del trusted[old.key_id]
     assert refused(PrincipalSigner(UNTRUSTED).sign(USER, AUDIENCE), rotating)
     assert refused(old_token, rotating)
     assert rotating.verify(new_token) == USER
+
+
+def test_the_trusted_keys_are_read_again_at_most_once_per_interval() -> None:
+    key = KEYS[Issuer.GATEWAY]
+    reads: list[float] = []
+
+    def reload() -> dict[str, TrustedKey]:
+        reads.append(time.time())
+        return {key.key_id: key.trusted()}
+
+    rotating = PrincipalVerifier({}, AUDIENCE, reload=reload, reload_interval=10)
+    start = time.time()
+    signer = PrincipalSigner(key)
+    # Within the interval of its start, an unknown key ID is refused without reading again.
+    assert refused(signer.sign(USER, AUDIENCE, now=start), rotating)
+    assert reads == []
+    later = start + 11
+    token = signer.sign(USER, AUDIENCE, now=later)
+    assert rotating.verify(token, now=later) == USER
+    assert len(reads) == 1
+    assert rotating.verify(signer.sign(GATEWAY, AUDIENCE, now=later + 1), now=later + 1) == GATEWAY
+    assert len(reads) == 1
