@@ -26,3 +26,13 @@ def tone_wav(seconds: float, rate: int = 16_000, fmt: str = "WAV") -> bytes:
 def corrupt_wav() -> bytes:
     """A WAV's first bytes, then nothing that decodes."""
     return b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(range(256)) * 4
+
+
+def speech_chunks_wav(chunks: int, chunk_seconds: float) -> bytes:
+    """`chunks` stretches of `chunk_seconds`, each the fixture's speech then silence: one
+    "hello world" in every chunk the worker recognises, and little work in the silences."""
+    speech, rate = soundfile.read(FIXTURES / "hello.wav", dtype="float32")
+    silence = np.zeros(int(chunk_seconds * rate) - len(speech), dtype="float32")
+    buffer = io.BytesIO()
+    soundfile.write(buffer, np.tile(np.concatenate([speech, silence]), chunks), rate, format="WAV")
+    return buffer.getvalue()

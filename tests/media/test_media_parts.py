@@ -1,8 +1,9 @@
 """The media domain's small parts: sniffing and decoding, the recogniser's selection and its
-real model, the media worker's concurrency setting, and the gateway pieces its routes need."""
+real model, the media worker's settings, and the gateway pieces its routes need."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -59,12 +60,15 @@ def test_whisper_only_when_an_operator_names_a_model_directory(
     assert loaded == [str(tmp_path)]
 
 
-def test_media_concurrency_setting() -> None:
-    assert MediaSettings.from_env({}).concurrency == 2
-    assert MediaSettings.from_env({"CENTRAL_MEDIA_CONCURRENCY": "4"}).concurrency == 4
-    for bad in ("0", "many"):
-        with pytest.raises(ValueError, match="CENTRAL_MEDIA_CONCURRENCY"):
-            MediaSettings.from_env({"CENTRAL_MEDIA_CONCURRENCY": bad})
+def test_media_worker_settings() -> None:
+    assert MediaSettings.from_env({}) == MediaSettings(2, timedelta(seconds=20))
+    assert MediaSettings.from_env(
+        {"CENTRAL_MEDIA_CONCURRENCY": "4", "CENTRAL_MEDIA_HEARTBEAT_SECONDS": "3"}
+    ) == MediaSettings(4, timedelta(seconds=3))
+    for name in ("CENTRAL_MEDIA_CONCURRENCY", "CENTRAL_MEDIA_HEARTBEAT_SECONDS"):
+        for bad in ("0", "many"):
+            with pytest.raises(ValueError, match=name):
+                MediaSettings.from_env({name: bad})
 
 
 def test_a_custom_method_template_matches_only_with_its_verb() -> None:

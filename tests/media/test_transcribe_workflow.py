@@ -3,11 +3,14 @@ with its real activities over an in-memory job store and a stand-in recogniser."
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -66,13 +69,15 @@ class MemoryJobs(JobStore):
 
 
 class CountingTranscriber:
-    """Says which chunk it heard; fails once, at `fail_at`, as a killed worker would stop."""
+    """Says which chunk it heard, after `seconds_per_chunk`; fails once, at `fail_at`, as a killed
+    worker would stop."""
 
     name = "counting"
 
-    def __init__(self, fail_at: int | None = None) -> None:
+    def __init__(self, fail_at: int | None = None, seconds_per_chunk: float = 0.0) -> None:
         self.heard: list[int] = []
         self.fail_at = fail_at
+        self.seconds_per_chunk = seconds_per_chunk
 
     def transcribe(self, pcm: bytes, language: str) -> list[Segment]:
         index = len(self.heard)
@@ -80,6 +85,7 @@ class CountingTranscriber:
             self.fail_at = None
             raise RuntimeError("worker killed")
         self.heard.append(index)
+        time.sleep(self.seconds_per_chunk)
         return [Segment(0.5, len(pcm) / 2 / SAMPLE_RATE, f"chunk{index}")]
 
 
@@ -125,6 +131,37 @@ async def test_a_worker_killed_mid_job_resumes_from_its_last_chunk(env: Workflow
     # Chunks 0 and 1 were heartbeated before the failure: the retry starts at chunk 2.
     assert transcriber.heard == [0, 1, 2]
     assert jobs.row["transcript"].text == "chunk0 chunk1 chunk2"
+
+
+async def test_the_worker_s_heartbeat_timeout_holds_and_a_slow_chunk_keeps_its_worker(
+    env: WorkflowEnvironment,
+) -> None:
+    # Each chunk takes longer than the heartbeat timeout: the worker heartbeats while it waits.
+    jobs, transcriber = MemoryJobs(tone_wav(2 * CHUNK_SECONDS)), CountingTranscriber(seconds_per_chunk=1.6)
+    activities = TranscriptionActivities(jobs, InThreads(transcriber), timedelta(seconds=1))
+    queue = f"media-test-{uuid.uuid4()}"
+    async with Worker(
+        env.client,
+        task_queue=queue,
+        workflows=[TranscribeAudioWorkflow],
+        activities=[activities.prepare, activities.recognise, activities.finish],
+    ):
+        handle = await env.client.start_workflow(
+            TranscribeAudioWorkflow.run,
+            TranscribeAudioInput(JOB),
+            id=f"transcribe-{uuid.uuid4()}",
+            task_queue=queue,
+        )
+        assert (await handle.result()).status == "SUCCEEDED"
+    # Each chunk once: no attempt timed out on a live worker.
+    assert transcriber.heard == [0, 1]
+    [scheduled] = [
+        e.activity_task_scheduled_event_attributes
+        for e in (await handle.fetch_history()).events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and e.activity_task_scheduled_event_attributes.activity_type.name == "media.recognise"
+    ]
+    assert scheduled.heartbeat_timeout.ToTimedelta() == timedelta(seconds=1)
 
 
 async def test_corrupt_audio_fails_the_job_at_once_with_its_reason(env: WorkflowEnvironment) -> None:

@@ -41,8 +41,9 @@ def media(container: Container) -> list[Callable[..., Any]]:
     async def database() -> Database:
         return (await container.pools()).rw
 
+    settings = MediaSettings.from_env()
     # One recognition process per job the worker runs at once (its activity slots).
-    recogniser = InProcesses(MediaSettings.from_env().concurrency, os.environ)
+    recogniser = InProcesses(settings.concurrency, os.environ)
     container.on_close(recogniser.close)
-    transcription = TranscriptionActivities(JobStore(database), recogniser)
+    transcription = TranscriptionActivities(JobStore(database), recogniser, settings.heartbeat_timeout)
     return [transcription.prepare, transcription.recognise, transcription.finish]

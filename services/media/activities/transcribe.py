@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from common.logs import get_logger
 from services.media.audio import SAMPLE_RATE, BadAudioError, Pcm, decode
 from services.media.jobs import JobStore
 from services.media.recognition import Recogniser
+from services.media.settings import DEFAULT_HEARTBEAT_SECONDS
 from services.media.transcribers import Segment
 
 # The ApplicationError type of audio that no retry can decode.
@@ -30,6 +33,9 @@ class JobInput:
 class PrepareOutput:
     status: str
     open: bool
+    # The media worker's heartbeat timeout (its setting), for the workflow to schedule the
+    # recognition with: a workflow reads no settings, an activity's result is in its history.
+    heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS
 
 
 @dataclass(frozen=True)
@@ -73,9 +79,16 @@ class RecognitionProgress:
 
 
 class TranscriptionActivities:
-    def __init__(self, jobs: JobStore, recognise: Recogniser) -> None:
+    def __init__(
+        self,
+        jobs: JobStore,
+        recognise: Recogniser,
+        heartbeat_timeout: timedelta = timedelta(seconds=DEFAULT_HEARTBEAT_SECONDS),
+    ) -> None:
         self.jobs = jobs
         self.recognise_chunk = recognise
+        self.heartbeat_timeout = heartbeat_timeout
+        self.logger = get_logger("media.transcription")
 
     async def _decoded(self, transcription_job_id: str) -> tuple[Pcm, str]:
         audio = await self.jobs.audio_of(transcription_job_id)
@@ -89,12 +102,13 @@ class TranscriptionActivities:
     @activity.defn(name="media.prepare")
     async def prepare(self, input: JobInput) -> PrepareOutput:
         """Mark the job RUNNING, and record its duration once its audio decodes."""
+        heartbeat_seconds = self.heartbeat_timeout.total_seconds()
         status = await self.jobs.mark_running(input.transcription_job_id)
         if status != "RUNNING":
-            return PrepareOutput(status, open=False)
+            return PrepareOutput(status, open=False, heartbeat_seconds=heartbeat_seconds)
         pcm, _ = await self._decoded(input.transcription_job_id)
         await self.jobs.update_open(input.transcription_job_id, duration_seconds=pcm.duration_seconds)
-        return PrepareOutput(status, open=True)
+        return PrepareOutput(status, open=True, heartbeat_seconds=heartbeat_seconds)
 
     @activity.defn(name="media.recognise")
     async def recognise(self, input: JobInput) -> RecogniseOutput:
@@ -104,12 +118,32 @@ class TranscriptionActivities:
         progress = _resumed_progress()
         segments = list(progress.segments)
         for index in range(progress.chunks_done, len(chunks)):
-            found = await self.recognise_chunk(chunks[index], language)
+            found = await self._recognised_heartbeating(chunks[index], language, progress)
             segments.extend(_shifted(found, index * CHUNK_SECONDS))
-            activity.heartbeat(RecognitionProgress(index + 1, segments))
+            progress = RecognitionProgress(index + 1, segments)
+            activity.heartbeat(progress)
+            self.logger.debug(
+                "%s: chunk %d of %d recognised", input.transcription_job_id, index + 1, len(chunks)
+            )
             await self.jobs.update_open(input.transcription_job_id, progress=(index + 1) / len(chunks))
         text = " ".join(s.text for s in segments if s.text)
         return RecogniseOutput(TranscriptData(text, segments))
+
+    async def _recognised_heartbeating(
+        self, chunk: bytes, language: str, progress: RecognitionProgress
+    ) -> list[Segment]:
+        """The chunk's words, heartbeating the progress so far meanwhile: a chunk may take longer
+        than the heartbeat timeout on a busy machine, and a live worker must not lose its job."""
+        every = (activity.info().heartbeat_timeout or self.heartbeat_timeout) / 3
+        recognising = asyncio.ensure_future(self.recognise_chunk(chunk, language))
+        try:
+            while True:
+                done, _ = await asyncio.wait({recognising}, timeout=every.total_seconds())
+                if done:
+                    return recognising.result()
+                activity.heartbeat(progress)
+        finally:
+            recognising.cancel()
 
     @activity.defn(name="media.finish")
     async def finish(self, input: FinishInput) -> FinishOutput:

@@ -43,8 +43,6 @@ def workflow_id(transcription_job_id: str) -> str:
 
 
 SHORT = timedelta(seconds=30)
-# A killed worker's chunk is picked up again after this long without a heartbeat.
-HEARTBEAT = timedelta(seconds=20)
 RECOGNITION = timedelta(hours=2)
 RETRIES = RetryPolicy(maximum_attempts=5, non_retryable_error_types=[BAD_AUDIO])
 
@@ -65,7 +63,8 @@ class TranscribeAudioWorkflow:
                 TranscriptionActivities.recognise,
                 job,
                 start_to_close_timeout=RECOGNITION,
-                heartbeat_timeout=HEARTBEAT,
+                # A killed worker's chunk is picked up again after this long without a heartbeat.
+                heartbeat_timeout=timedelta(seconds=prepared.heartbeat_seconds),
                 retry_policy=RETRIES,
             )
             finish = FinishInput(input.transcription_job_id, "SUCCEEDED", transcript=recognised.transcript)
