@@ -56,6 +56,7 @@ fuzz: install
 
 bench: install
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.transcription
 
 up: install
 	$(BIN)/central up
