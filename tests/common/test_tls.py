@@ -98,15 +98,29 @@ async def refused(channel: grpc.aio.Channel) -> grpc.StatusCode:
 
 
 async def test_two_processes_talk_over_mutual_tls(
-    container: Container, localhost: RunningServer, certificates: Path
+    tmp_path: Path, localhost: RunningServer, certificates: Path
 ) -> None:
-    # The auth process's system channel, as the container opens it, to a server named localhost.
-    async with open_system_channel(
-        f"localhost:{localhost.port}",
-        container.system_signer.to("tenants"),
-        transport=transport(certificates / "auth"),
-    ) as channel:
-        assert await check(channel) == health_pb2.HealthCheckResponse.SERVING
+    # The auth process as compose configures it, its tenants server named localhost here.
+    own = certificates / "auth"
+    auth = Container.create(
+        Config.from_env(
+            {
+                "CENTRAL_HOME": str(tmp_path),
+                "CENTRAL_TENANTS_ADDR": f"localhost:{localhost.port}",
+                "CENTRAL_TLS_CERT_FILE": str(own / "cert.pem"),
+                "CENTRAL_TLS_KEY_FILE": str(own / "key.pem"),
+                "CENTRAL_TLS_CA_FILE": str(own / "ca.pem"),
+            }
+        ),
+        process="auth",
+    )
+    try:
+        # What services and workers call with, and what the gateway calls with.
+        serving = health_pb2.HealthCheckResponse.SERVING
+        assert await check(auth.system_channel("tenants")) == serving
+        assert await check(auth.channel(f"localhost:{localhost.port}")) == serving
+    finally:
+        await auth.close()
 
 
 async def test_a_client_without_a_certificate_is_refused(
