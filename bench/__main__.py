@@ -2,6 +2,8 @@
 
 Every process runs as in production (separate processes on loopback); the load comes from
 this process, closed-loop. Figures vary with the machine; compare ratios within one run.
+Each row also gives the CPU time each process spent per request (user plus system, from
+/proc/<pid>/stat over the measured stretch); PostgreSQL's own processes are not counted.
 
 - GET /tenants/by-slug/{slug} through the gateway, beside the same lookup as direct gRPC.
 - Cookie-authenticated GET /tenants/{tenantId} (gateway -> auth -> tenants), beside a
@@ -15,6 +17,7 @@ this process, closed-loop. Figures vary with the machine; compare ratios within 
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -25,6 +28,7 @@ import httpx
 import uvloop
 
 from bench.cache_metrics import hit_ratio
+from bench.cpu import children
 from bench.load import HttpConnection, Result, run_load
 from bench.propagation import p50_p99_ms, revocation_delays
 from bench.stack import Processes, running_monolith, running_processes
@@ -43,7 +47,7 @@ REVOCATIONS = 120
 
 def print_table(rows: list[tuple[Result, Result | None]]) -> None:
     columns = ("conc", "req/s", "p50 ms", "p99 ms", "errors", "ratio", "p99 ratio")
-    print(f"{'scenario':<52}", *(f"{c:>8}" for c in columns))
+    print(f"{'scenario':<52}", *(f"{c:>8}" for c in columns), "  CPU µs per request, by process")
     for result, baseline in rows:
         ratio = f"{result.rps / baseline.rps:.2f}x" if baseline else ""
         p99_ratio = f"{result.p99_ms / baseline.p99_ms:.2f}x" if baseline else ""
@@ -56,7 +60,21 @@ def print_table(rows: list[tuple[Result, Result | None]]) -> None:
             ratio,
             p99_ratio,
         )
-        print(f"{result.name:<52}", *(f"{f:>8}" for f in figures))
+        cpu = ", ".join(f"{name} {us:.0f}" for name, us in result.cpu_us.items())
+        print(f"{result.name:<52}", *(f"{f:>8}" for f in figures), f"  {cpu}")
+
+
+def cpu_of(named: dict[str, int]) -> Callable[[], dict[str, list[int]]]:
+    """The processes to report CPU time for, each with its children (uvicorn's workers), and
+    this load generator itself."""
+
+    def processes() -> dict[str, list[int]]:
+        return {
+            **{name: [pid, *children(pid)] for name, pid in named.items()},
+            "load generator": [os.getpid()],
+        }
+
+    return processes
 
 
 def http_get(port: int, path: str, headers: str = "") -> Worker:
@@ -127,17 +145,25 @@ async def measure(seconds: float, gateway_metrics: Path) -> None:
 
             return request
 
+        database = {"postgres": stack.pids["postgres"]} if "postgres" in stack.pids else {}
+        services = cpu_of({"tenants": stack.pids["tenants"], **database})
+        central_processes = cpu_of(
+            {**{name: stack.pids[name] for name in ("gateway", "auth", "tenants")}, **database}
+        )
         for concurrency in (1, 32):
-            direct = await run_load("by slug: direct gRPC to tenants", concurrency, seconds, grpc_worker)
+            direct = await run_load(
+                "by slug: direct gRPC to tenants", concurrency, seconds, grpc_worker, services
+            )
             gateway = await run_load(
                 "by slug: GET /tenants/by-slug/{slug} via gateway",
                 concurrency,
                 seconds,
                 http_get(stack.gateway_port, f"/tenants/by-slug/{tenant.slug}"),
+                central_processes,
             )
             rows += [(direct, None), (gateway, direct)]
 
-        async with running_monolith(stack.env) as monolith_port:
+        async with running_monolith(stack.env) as (monolith_port, monolith_pid):
             path = f"/tenants/{tenant.tenant_id}"
             for concurrency in (1, 32):
                 yardstick = await run_load(
@@ -145,12 +171,14 @@ async def measure(seconds: float, gateway_metrics: Path) -> None:
                     concurrency,
                     seconds,
                     http_get(monolith_port, path, cookie),
+                    cpu_of({"monolith (uvicorn and workers)": monolith_pid, **database}),
                 )
                 central = await run_load(
                     "cookie: GET /tenants/{id} via gateway->auth->tenants",
                     concurrency,
                     seconds,
                     http_get(stack.gateway_port, path, cookie),
+                    central_processes,
                 )
                 rows += [(yardstick, None), (central, yardstick)]
 

@@ -6,7 +6,9 @@ import asyncio
 import statistics
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from bench.cpu import CpuReading
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,8 @@ class Result:
     seconds: float
     p50_ms: float
     p99_ms: float
+    # Microseconds of CPU per request, by process (bench/cpu.py); empty when not measured.
+    cpu_us: dict[str, float] = field(default_factory=dict)
 
     @property
     def rps(self) -> float:
@@ -29,8 +33,13 @@ async def run_load(
     concurrency: int,
     seconds: float,
     make_worker: Callable[[], Awaitable[Callable[[], Awaitable[bool]]]],
+    processes: Callable[[], dict[str, list[int]]] | None = None,
 ) -> Result:
-    """`make_worker` opens one connection and returns its request function (True when it succeeded)."""
+    """`make_worker` opens one connection and returns its request function (True when it succeeded).
+
+    `processes` names the processes whose CPU time per request to report, asked after the
+    warm-up (when every worker process of a server exists).
+    """
     workers = [await make_worker() for _ in range(concurrency)]
     latencies: list[float] = []
     errors = 0
@@ -48,13 +57,23 @@ async def run_load(
     await asyncio.gather(*(loop(w) for w in workers))
     latencies.clear()
     errors = 0
+    pids = processes() if processes is not None else {}
+    cpu_before = CpuReading.take(pids)
     began = time.perf_counter()
     stop_at = began + seconds
     await asyncio.gather(*(loop(w) for w in workers))
     elapsed = time.perf_counter() - began
+    cpu_us = cpu_before.per_request_us(CpuReading.take(pids), len(latencies))
     quantiles = statistics.quantiles(latencies, n=100)
     return Result(
-        name, concurrency, len(latencies), errors, elapsed, quantiles[49] * 1000, quantiles[98] * 1000
+        name,
+        concurrency,
+        len(latencies),
+        errors,
+        elapsed,
+        quantiles[49] * 1000,
+        quantiles[98] * 1000,
+        cpu_us,
     )
 
 

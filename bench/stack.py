@@ -18,6 +18,8 @@ from common.ports import free_port, wait_for_port
 from common.temporal_dev import start_dev_server
 
 CENTRAL = str(Path(sys.executable).parent / "central")
+# The children of `running_processes`, in the order it starts them.
+_NAMES = ("tenants", "auth", "gateway", "worker", "auth-2", "gateway-2")
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class Processes:
     auth_address: str
     # A second gateway, on a second auth replica: where a revocation through the first must arrive.
     gateway_2_port: int
+    # Process ids by name, for their CPU time (bench/cpu.py).
+    pids: dict[str, int]
 
 
 @asynccontextmanager
@@ -87,6 +91,10 @@ async def running_processes(gateway_metrics: Path) -> AsyncIterator[Processes]:
                 f"127.0.0.1:{tenants_port}",
                 f"127.0.0.1:{auth_port}",
                 gateway_2_port,
+                {
+                    **{name: child.pid for name, child in zip(_NAMES, children, strict=True)},
+                    **_embedded_postgres(Path(home)),
+                },
             )
         finally:
             for child in children:
@@ -97,9 +105,18 @@ async def running_processes(gateway_metrics: Path) -> AsyncIterator[Processes]:
             await temporal.wait()
 
 
+def _embedded_postgres(home: Path) -> dict[str, int]:
+    """The embedded PostgreSQL's postmaster, whose children are the backends doing the queries
+    (nothing when CENTRAL_DATABASE_URL names another server)."""
+    for pid_file in (home / "postgres").glob("**/postmaster.pid"):
+        return {"postgres": int(pid_file.read_text().split()[0])}
+    return {}
+
+
 @asynccontextmanager
-async def running_monolith(env: dict[str, str], workers: int = 2) -> AsyncIterator[int]:
-    """The FastAPI yardstick under uvicorn with `workers` processes; yields its port."""
+async def running_monolith(env: dict[str, str], workers: int = 2) -> AsyncIterator[tuple[int, int]]:
+    """The FastAPI yardstick under uvicorn with `workers` processes; yields its port and the
+    process id of uvicorn's supervisor, whose children are the workers."""
     port = free_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "uvicorn", "bench.monolith:app", "--port", str(port), "--workers", str(workers),
@@ -108,7 +125,7 @@ async def running_monolith(env: dict[str, str], workers: int = 2) -> AsyncIterat
     )  # fmt: skip
     try:
         await wait_for_port(port)
-        yield port
+        yield port, process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         await process.wait()
