@@ -1,10 +1,12 @@
 """Speech recognisers behind one interface. PocketSphinx is the default: its wheel ships the
 English model, so nothing is downloaded at run time. faster-whisper is used only when an
-operator points CENTRAL_WHISPER_MODEL_DIR at a model on disk (and installs the package)."""
+operator points CENTRAL_WHISPER_MODEL_DIR at a model on disk and installs the package, which is
+no default dependency (it brings CTranslate2 and ONNX Runtime): `pip install 'central[whisper]'`."""
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,12 +82,24 @@ class WhisperTranscriber:
         return [Segment(float(s.start), float(s.end), str(s.text).strip()) for s in segments]
 
 
-def select_transcriber(env: Mapping[str, str]) -> Transcriber:
-    """faster-whisper when CENTRAL_WHISPER_MODEL_DIR names a directory, PocketSphinx otherwise."""
+def whisper_model_dir(env: Mapping[str, str]) -> Path | None:
+    """The Whisper model an operator named, None for PocketSphinx; ValueError when the variable
+    names no directory or faster-whisper is not installed. Loads nothing: the media worker
+    checks it at start, before its recognition processes load the model."""
     model_dir = env.get(WHISPER_MODEL_DIR, "").strip()
     if not model_dir:
-        return PocketSphinxTranscriber()
+        return None
     path = Path(model_dir)
     if not path.is_dir():
         raise ValueError(f"{WHISPER_MODEL_DIR}={model_dir} is not a directory holding a Whisper model")
-    return WhisperTranscriber(path)
+    if importlib.util.find_spec("faster_whisper") is None:
+        raise ValueError(
+            f"{WHISPER_MODEL_DIR} is set but faster-whisper is not installed: pip install 'central[whisper]'"
+        )
+    return path
+
+
+def select_transcriber(env: Mapping[str, str]) -> Transcriber:
+    """faster-whisper when CENTRAL_WHISPER_MODEL_DIR names a model directory, PocketSphinx otherwise."""
+    path = whisper_model_dir(env)
+    return PocketSphinxTranscriber() if path is None else WhisperTranscriber(path)

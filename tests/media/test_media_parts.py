@@ -3,6 +3,7 @@ real model, the media worker's settings, and the gateway pieces its routes need.
 
 from __future__ import annotations
 
+import importlib.util
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,7 +14,12 @@ from services.gateway.body import route_body_limit
 from services.gateway.path_template import PathTemplate
 from services.media.audio import FLAC, WAV, BadAudioError, decode, sniff_media_type
 from services.media.settings import MediaSettings
-from services.media.transcribers import PocketSphinxTranscriber, WhisperTranscriber, select_transcriber
+from services.media.transcribers import (
+    PocketSphinxTranscriber,
+    WhisperTranscriber,
+    select_transcriber,
+    whisper_model_dir,
+)
 from tests.media.audio_samples import corrupt_wav, hello_wav, tone_wav
 
 
@@ -49,6 +55,19 @@ def test_whisper_only_when_an_operator_names_a_model_directory(
     assert isinstance(select_transcriber({"CENTRAL_WHISPER_MODEL_DIR": " "}), PocketSphinxTranscriber)
     with pytest.raises(ValueError, match="not a directory"):
         select_transcriber({"CENTRAL_WHISPER_MODEL_DIR": str(tmp_path / "absent")})
+    # The package is an optional extra: without it, a clear word at start.
+    find_spec = importlib.util.find_spec
+    installed = {"faster_whisper": False}
+
+    def find(name: str, package: str | None = None) -> object:
+        if name == "faster_whisper":
+            return object() if installed[name] else None
+        return find_spec(name, package)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find)
+    with pytest.raises(ValueError, match=r"pip install 'central\[whisper\]'"):
+        whisper_model_dir({"CENTRAL_WHISPER_MODEL_DIR": str(tmp_path)})
+    installed["faster_whisper"] = True
     loaded: list[str] = []
 
     def fake_init(self: WhisperTranscriber, model_dir: Path) -> None:

@@ -15,6 +15,7 @@ from services.media.activities.transcribe import TranscriptionActivities
 from services.media.jobs import JobStore
 from services.media.recognition import InProcesses
 from services.media.settings import MediaSettings
+from services.media.transcribers import whisper_model_dir
 
 
 def identity(container: Container) -> list[Callable[..., Any]]:
@@ -42,6 +43,8 @@ def media(container: Container) -> list[Callable[..., Any]]:
         return (await container.pools()).rw
 
     settings = MediaSettings.from_env()
+    # A misnamed model stops the worker now, not each job in its recognition processes.
+    whisper_model_dir(os.environ)
     # One recognition process per job the worker runs at once (its activity slots).
     recogniser = InProcesses(settings.concurrency, os.environ)
     container.on_close(recogniser.close)
