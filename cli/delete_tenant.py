@@ -33,9 +33,7 @@ async def delete_tenant(config: Config, tenant_id: str) -> int:
     auth = container.system_channel("auth")
     users = tenant_users_pb2_grpc.TenantUsersServiceStub(auth)
     connectors = auth_connectors_pb2_grpc.AuthConnectorsServiceStub(auth)
-    jobs = transcription_jobs_pb2_grpc.TranscriptionJobsServiceStub(
-        container.system_channel("media")
-    )
+    jobs = transcription_jobs_pb2_grpc.TranscriptionJobsServiceStub(container.system_channel("media"))
     try:
         removed_tenant = await found(
             tenants.DeleteTenant(tenants_pb2.DeleteTenantInput(tenant_id=tenant_id), timeout=deadline)
