@@ -85,6 +85,23 @@ class PathTemplate:
         literals = sum(1 for s in self.segments if isinstance(s, str)) + (1 if self.verb else 0)
         return (literals, -sum(1 for v in self.variables if v.rest))
 
+    @property
+    def first_literal(self) -> str | None:
+        """The first segment when it is a literal a request's first segment must equal (a lone
+        segment with a `:verb` arrives with the verb attached, so it does not count)."""
+        first = self.segments[0] if self.segments else None
+        if isinstance(first, str) and (len(self.segments) > 1 or not self.verb):
+            return first
+        return None
+
+    def may_match(self, count: int, first: str | None) -> bool:
+        """False when no path of `count` segments whose first is `first` can fit (None: a first
+        segment that is no template's first literal); True means `match` must decide."""
+        if any(isinstance(s, Variable) and s.rest for s in self.segments):
+            return True
+        literal = self.first_literal
+        return len(self.segments) == count and (literal is None or literal == first)
+
     def match(self, segments: Sequence[str]) -> dict[str, str] | None:
         """The variables' values if `segments` (from `path_segments`) fit the template, else None."""
         if self.verb:

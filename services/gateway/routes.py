@@ -152,8 +152,8 @@ def _route_access(method: MethodDescriptor, security: options_pb2.Security) -> A
     except ValueError as error:
         raise RouteTableError(str(error)) from None
     name = method.full_name
-    if access == options_pb2.ACCESS_SYSTEM:
-        raise RouteTableError(f"{name}: a system rpc has no HTTP route")
+    if access in (options_pb2.ACCESS_SYSTEM, options_pb2.ACCESS_GATEWAY):
+        raise RouteTableError(f"{name}: an rpc for Central's own processes has no HTTP route")
     if access == options_pb2.ACCESS_PUBLIC:
         if security.schemes and not security.optional:
             raise RouteTableError(f"{name}: a public rpc cannot require a session (`security: {{}}`)")
@@ -215,6 +215,23 @@ class RouteTable:
             if key in seen:
                 raise RouteTableError(f"two rpcs serve {route.http_method} {route.template.template}")
             seen.add(key)
+        # Each request tries only the routes its path's length and first segment allow, in the
+        # same order (a linear scan cost ~16 µs a request, measured: bench, issue 11).
+        self._first_literals = {
+            literal for route in self.routes if (literal := route.template.first_literal) is not None
+        }
+        self._longest = max((len(route.template.segments) for route in self.routes), default=0)
+        self._candidates: dict[tuple[int, str | None], list[Route]] = {}
+
+    def _candidates_for(self, segments: tuple[str, ...]) -> list[Route]:
+        # Keys are bounded: lengths past the longest template, and unknown first segments, share one.
+        count = min(len(segments), self._longest + 1)
+        first = segments[0] if segments and segments[0] in self._first_literals else None
+        found = self._candidates.get((count, first))
+        if found is None:
+            found = [route for route in self.routes if route.template.may_match(count, first)]
+            self._candidates[(count, first)] = found
+        return found
 
     @classmethod
     def from_services(cls, services: Iterable[ServiceDescriptor]) -> RouteTable:
@@ -234,7 +251,7 @@ class RouteTable:
         segments = path_segments(raw_path)
         wanted = "GET" if http_method == "HEAD" else http_method
         allowed: list[str] = []
-        for route in self.routes:
+        for route in self._candidates_for(segments):
             variables = route.template.match(segments)
             if variables is None:
                 continue

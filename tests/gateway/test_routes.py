@@ -163,3 +163,40 @@ def test_a_custom_method_never_matches_a_plain_resource_template() -> None:
     assert resource.match(path_segments(b"/jobs/job-1:cancel")) is None
     assert cancel.match(path_segments(b"/jobs/job-1:cancel")) == {"job_id": "job-1"}
     assert resource.match(path_segments(b"/jobs/job-1")) == {"job_id": "job-1"}
+
+
+def _linear_match(table: RouteTable, http_method: str, raw_path: bytes) -> Match:
+    """What `match` answered before it narrowed the routes it tries: every route, in order."""
+    segments = path_segments(raw_path)
+    wanted = "GET" if http_method == "HEAD" else http_method
+    allowed: list[str] = []
+    for route in table.routes:
+        variables = route.template.match(segments)
+        if variables is not None:
+            if route.http_method == wanted:
+                return Match(route, variables)
+            allowed.append(route.http_method)
+    return Match(None, {}, (*allowed, "HEAD") if "GET" in allowed else tuple(allowed))
+
+
+def test_the_narrowed_match_answers_as_trying_every_route() -> None:
+    service = fake_service.build(
+        {
+            "GetThing": (http_pb2.HttpRule(get="/things/{name}"), PUBLIC),
+            "GetSpecial": (http_pb2.HttpRule(get="/things/special"), PUBLIC),
+            "DeleteThing": (http_pb2.HttpRule(delete="/things/{name}"), PUBLIC),
+            "CancelThing": (http_pb2.HttpRule(post="/things/{name}:cancel"), PUBLIC),
+            "Ping": (http_pb2.HttpRule(post="/ping:run"), PUBLIC),
+            "GetPart": (http_pb2.HttpRule(get="/{tenant_id}/parts/{name}"), PUBLIC),
+            "GetFile": (http_pb2.HttpRule(get="/files/{name=**}"), PUBLIC),
+        }
+    )
+    table = RouteTable.from_services([service])
+    paths = [
+        b"/", b"/things", b"/things/", b"/things/a", b"/things/special", b"/things/a:cancel",
+        b"/things/a/b", b"/ping:run", b"/ping", b"/shelf/parts/p", b"/things/parts/p",
+        b"/files/a", b"/files/a/b/c", b"/files", b"/other/a", b"/a/b/c/d/e/f/g/h",
+    ]  # fmt: skip
+    for path in paths:
+        for method in ("GET", "HEAD", "POST", "DELETE"):
+            assert table.match(method, path) == _linear_match(table, method, path), (method, path)
