@@ -8,7 +8,6 @@ gets PERMISSION_DENIED and a user of another tenant NOT_FOUND, whatever they sen
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TypeAlias
 
 from google.protobuf.descriptor import FieldDescriptor, MethodDescriptor
@@ -27,23 +26,6 @@ from common.principal import Principal, PrincipalKind, current_principal
 Access: TypeAlias = options_pb2.Access.ValueType
 _TENANT_FIELD = "tenant_id"
 _TENANT_SCOPED = (options_pb2.ACCESS_TENANT_MEMBER, options_pb2.ACCESS_TENANT_ADMIN)
-# The system rpcs that exist for the gateway, which calls them as itself (PrincipalKind.GATEWAY,
-# under its own key): the gateway holds no system key. An access of their own in the protos
-# (ACCESS_GATEWAY) would make this list the proto's to declare.
-GATEWAY_RPCS = frozenset(
-    {
-        "central.auth.v1.SessionsService.WatchSessionChanges",
-        "central.auth.v1.SessionsService.ReportSessionUse",
-    }
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """Who may call one rpc: its declared access, and whether the gateway may, as itself."""
-
-    access: Access
-    gateway: bool = False
 
 
 def declared_access(method: MethodDescriptor) -> Access:
@@ -58,23 +40,14 @@ def declared_access(method: MethodDescriptor) -> Access:
     return access
 
 
-def declared_rule(method: MethodDescriptor) -> Rule:
-    access = declared_access(method)
-    gateway = method.full_name in GATEWAY_RPCS
-    if gateway and access != options_pb2.ACCESS_SYSTEM:
-        raise ValueError(f"{method.full_name}: only a system rpc is opened to the gateway")
-    return Rule(access, gateway)
-
-
-def enforce(rule: Rule, request: Message, violations: Sequence[FieldViolation]) -> None:
+def enforce(access: Access, request: Message, violations: Sequence[FieldViolation]) -> None:
     """Raise what the current principal may not do; the violations of `tenant_id` come first."""
-    access = rule.access
     if access == options_pb2.ACCESS_PUBLIC:
-        return
-    if rule.gateway and current_principal().kind is PrincipalKind.GATEWAY:
         return
     if access == options_pb2.ACCESS_SYSTEM:
         require_system()
+    elif access == options_pb2.ACCESS_GATEWAY:
+        require_gateway()
     elif access == options_pb2.ACCESS_TENANT_USER:
         require_tenant_user()
     else:
@@ -111,6 +84,15 @@ def require_system() -> Principal:
     principal = current_principal()
     if principal.kind is not PrincipalKind.SYSTEM:
         raise PermissionDeniedError("only Central's own processes may do this", reason="SYSTEM_ONLY")
+    return principal
+
+
+def require_gateway() -> Principal:
+    principal = current_principal()
+    if principal.kind not in (PrincipalKind.GATEWAY, PrincipalKind.SYSTEM):
+        raise PermissionDeniedError(
+            "only the gateway and Central's own processes may do this", reason="SYSTEM_ONLY"
+        )
     return principal
 
 

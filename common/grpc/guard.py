@@ -56,7 +56,7 @@ def _principal_token(context: grpc.aio.ServicerContext[Any, Any]) -> str | None:
     return None
 
 
-def _guarded(method: str, handler: Handler, verifier: PrincipalVerifier, rule: access.Rule) -> Handler:
+def _guarded(method: str, handler: Handler, verifier: PrincipalVerifier, rule: access.Access) -> Handler:
     async def guarded(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         started = time.perf_counter()
         try:
@@ -103,7 +103,7 @@ def _guarded(method: str, handler: Handler, verifier: PrincipalVerifier, rule: a
 
 
 def _guarded_stream(
-    method: str, handler: StreamHandler, verifier: PrincipalVerifier, rule: access.Rule
+    method: str, handler: StreamHandler, verifier: PrincipalVerifier, rule: access.Access
 ) -> StreamHandler:
     """A server-streaming rpc: the same checks before the first message; no deadline of its own,
     since a stream lasts as long as its caller holds it open."""
@@ -187,7 +187,7 @@ class Guard:
             if method.client_streaming:
                 raise NotImplementedError(f"{method.full_name}: client-streaming rpcs have no guard yet")
             path = f"/{service.full_name}/{method.name}"
-            rule = access.declared_rule(method)
+            rule = access.declared_access(method)
             input_rules.prepare(method.input_type)
             wrap = _guarded_stream if method.server_streaming else _guarded
             methods[method.name] = wrap(path, getattr(servicer, method.name), self.verifier, rule)

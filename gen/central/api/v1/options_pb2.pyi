@@ -58,6 +58,10 @@ class _AccessEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Access.ValueTy
     """An admin of that tenant, or the system; its other members get PERMISSION_DENIED."""
     ACCESS_SYSTEM: _Access.ValueType  # 5
     """Central's own processes (the system principal) only."""
+    ACCESS_GATEWAY: _Access.ValueType  # 6
+    """The gateway, as itself (a principal only the gateway's key signs), or the system: the rpcs
+    that serve the gateway's own work, since the gateway holds no system key.
+    """
 
 class Access(_Access, metaclass=_AccessEnumTypeWrapper):
     """Who may call an rpc. The guard every handler is wrapped in enforces it before it looks at
@@ -77,6 +81,10 @@ ACCESS_TENANT_ADMIN: Access.ValueType  # 4
 """An admin of that tenant, or the system; its other members get PERMISSION_DENIED."""
 ACCESS_SYSTEM: Access.ValueType  # 5
 """Central's own processes (the system principal) only."""
+ACCESS_GATEWAY: Access.ValueType  # 6
+"""The gateway, as itself (a principal only the gateway's key signs), or the system: the rpcs
+that serve the gateway's own work, since the gateway holds no system key.
+"""
 Global___Access: _TypeAlias = Access  # noqa: Y015
 
 @_typing.final
