@@ -77,12 +77,20 @@ class TenantService:
         return await self.with_tenant_by_tenant_id(tenant_id, _as_is, executor)
 
     async def get_by_slug(self, slug: str, executor: Executor | None = None) -> tenants_pb2.TenantPublic:
-        row = await (executor or self.db_ro).fetch_one(
+        if executor is None and (cached := self.rows.get_by_slug(slug)) is not None:
+            return cached
+        generation = self.rows.generation
+        # As for get_by_tenant_id: a fill the cache keeps is read from the primary.
+        filling = executor is None and self.rows.trusted
+        row = await (executor or (self.db if filling else self.db_ro)).fetch_one(
             f"SELECT {COLUMNS} FROM tenants.tenants WHERE slug = %s", (slug,), row=TenantRow
         )
         if row is None:
             raise tenant_not_found()
-        return self._to_public_tenant(row)
+        tenant = self._to_public_tenant(row)
+        if filling:
+            self.rows.put(row.tenant_id, tenant, generation)
+        return tenant
 
     async def create_tenant(
         self, input: tenants_pb2.CreateTenantInput, executor: Executor | None = None

@@ -8,6 +8,7 @@ from uuid import uuid4
 
 from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
 from common.db.listener import Listener
+from common.errors import NotFoundError
 from common.lists import Cursors
 from services.tenants.ids import TenantIds
 from services.tenants.row_cache import CHANNEL, TenantRowCache
@@ -61,6 +62,34 @@ def test_an_unreadable_notification_drops_everything() -> None:
     assert cache.get(a) is None and cache.trusted
 
 
+def test_a_slug_finds_only_a_kept_row_that_still_has_it() -> None:
+    cache = TenantRowCache(2)
+    cache.trust()
+    a, b, c = uuid4(), uuid4(), uuid4()
+    cache.put(a, row("a"), cache.generation)
+    assert cache.get_by_slug("a") == row("a")
+    cache.forget(a)
+    assert cache.get_by_slug("a") is None
+    # Renamed: the old slug leads nowhere, and a tenant that took it is not confused with a.
+    cache.put(a, row("a2"), cache.generation)
+    cache.put(b, row("a"), cache.generation)
+    assert (
+        cache.get_by_slug("a") == row("a")
+        and cache.get(b) == row("a")
+        and cache.get_by_slug("a2") == row("a2")
+    )
+    cache.forget(a)
+    assert cache.get_by_slug("a") == row("a") and cache.get_by_slug("a2") is None
+    # Evicted rows take their slugs along; so does a lost listener.
+    cache.put(a, row("a2"), cache.generation)
+    cache.put(c, row("c"), cache.generation)
+    assert cache.get_by_slug("a") is None and cache.get(b) is None
+    cache.distrust()
+    assert cache.get_by_slug("c") is None
+    cache.put(c, row("c"), cache.generation)
+    assert cache.get_by_slug("c") is None
+
+
 async def until_trusted(rows: TenantRowCache) -> None:
     while not rows.trusted:  # noqa: ASYNC110 - the listener has no event to wait on
         await asyncio.sleep(0.005)
@@ -88,6 +117,22 @@ async def test_a_rename_on_one_replica_is_seen_at_once_on_the_other(tenants_serv
         while (await other.get_tenant(TenantIds.ensure(tenant.tenant_id))).display_name != "New":
             assert time.perf_counter() - started < 1.0
             await asyncio.sleep(0.005)
+
+        # By slug too: a rename elsewhere, and the old slug is gone here at once.
+        assert (await other.get_by_slug(tenant.slug)).display_name == "New"
+        renamed = unique_slug()
+        await this.UpdateTenant(
+            tenants_pb2.UpdateTenantInput(tenant_id=tenant.tenant_id, slug=renamed), timeout=5
+        )
+        started = time.perf_counter()
+        while True:
+            try:
+                await other.get_by_slug(tenant.slug)
+            except NotFoundError:
+                break
+            assert time.perf_counter() - started < 1.0
+            await asyncio.sleep(0.005)
+        assert (await other.get_by_slug(renamed)).tenant_id == tenant.tenant_id and len(rows) == 1
 
         await listener.close()
         assert not rows.trusted and len(rows) == 0
