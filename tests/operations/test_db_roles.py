@@ -33,20 +33,14 @@ CONNECTING = [p for p in PROCESSES if p.database_role is not None]
 
 
 @pytest.fixture
-async def config(database_url: str, tmp_path: Path) -> Config:
-    """The session's database migrated, each runtime role with a password of its own (which the
-    embedded server, trusting local users, does not ask for; a server given by
-    CENTRAL_DATABASE_URL does)."""
-    passwords = tmp_path / "passwords"
-    passwords.mkdir()
-    for schema in SCHEMAS:
-        password_file(passwords, runtime_role(schema)).write_text(secrets.token_urlsafe(24) + "\n")
-    await migrate_all(database_url, passwords)
+async def config(database_url: str, database_passwords: Path, tmp_path: Path) -> Config:
+    """The session's database migrated, each runtime role with the session's password for it."""
+    await migrate_all(database_url, database_passwords)
     return Config.from_env(
         {
             "CENTRAL_HOME": str(tmp_path / "home"),
             "CENTRAL_DATABASE_URL": database_url,
-            "CENTRAL_DATABASE_PASSWORDS_DIR": str(passwords),
+            "CENTRAL_DATABASE_PASSWORDS_DIR": str(database_passwords),
         }
     )
 

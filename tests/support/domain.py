@@ -36,7 +36,7 @@ async def tenants_server(
     base_config: Config, database_url: str, replica: Replica | None
 ) -> AsyncIterator[DomainServer]:
     """The tenants service on its own: what the tenants domain's tests need, and no more."""
-    await migrate_all(database_url)
+    await migrate_all(database_url, base_config.database_passwords_dir)
     container = Container.create(base_config, process="tenants")
     register = await process("tenants").load()(container)
     server = await start_server("127.0.0.1:0", register, container.verifier)

@@ -31,10 +31,11 @@ from common.clock import Clock
 from common.config import Config, HostPort
 from common.container import Container
 from common.db.embedded import embedded_database_url
+from common.db.logins import password_file
 from common.grpc.channels import open_system_channel
 from common.grpc.server import RunningServer, start_server
 from common.ports import free_port
-from common.processes import process
+from common.processes import process, runtime_role, with_schema
 from common.temporal.client import connect
 from common.temporal.queues import TaskQueue
 from common.temporal_dev import start_dev_server
@@ -136,13 +137,29 @@ def replica(embedded_home: Path | None, database_url: str) -> Iterator[Replica |
 
 
 @pytest.fixture(scope="session")
+def database_passwords(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Each schema's runtime role's password, as compose gives them (`central migrate` sets them;
+    the embedded server, which trusts local users, asks for none, a server given by
+    CENTRAL_DATABASE_URL does)."""
+    directory: Path = tmp_path_factory.mktemp("database-passwords")
+    for schema_process in with_schema():
+        role = runtime_role(str(schema_process.schema))
+        password_file(directory, role).write_text(secrets.token_urlsafe(24))
+    return directory
+
+
+@pytest.fixture(scope="session")
 def base_config(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str, replica: Replica | None
+    tmp_path_factory: pytest.TempPathFactory,
+    database_url: str,
+    replica: Replica | None,
+    database_passwords: Path,
 ) -> Config:
     home: Path = tmp_path_factory.mktemp("home")
     env = {
         "CENTRAL_HOME": str(home),
         "CENTRAL_DATABASE_URL": database_url,
+        "CENTRAL_DATABASE_PASSWORDS_DIR": str(database_passwords),
         "CENTRAL_DATABASE_RO_URL": replica.url if replica else "",
         # Small enough that the throttling test reaches it quickly.
         "CENTRAL_LOGIN_MAX_FAILURES_PER_ADDRESS": "12",
@@ -166,7 +183,7 @@ async def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> AsyncIte
 async def stack(
     base_config: Config, database_url: str, temporal_address: HostPort, replica: Replica | None
 ) -> AsyncIterator[Stack]:
-    await migrate_all(database_url)
+    await migrate_all(database_url, base_config.database_passwords_dir)
     base_config = replace(base_config, temporal_addr=temporal_address)
     # Known before the services start: single sign-on's redirect URI is on the gateway's origin.
     gateway_port = free_port()
