@@ -5,6 +5,9 @@ migrations run as the schema's owner (common/db/roles.py)."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import os
 import secrets
 import warnings
@@ -197,7 +200,7 @@ async def test_migrations_run_as_the_owner_and_reach_the_runtime_role(
         assert await cursor.fetchall() == [(1, 7)]
 
 
-async def test_migrate_stores_a_runtime_role_password_only_as_a_scram_hash(config: Config) -> None:
+async def test_migrate_stores_each_runtime_roles_password_as_a_scram_hash_of_its_file(config: Config) -> None:
     directory = config.database_passwords_dir
     assert directory is not None
     async with await psycopg.AsyncConnection.connect(str(config.database_url)) as conn:
@@ -205,8 +208,22 @@ async def test_migrate_stores_a_runtime_role_password_only_as_a_scram_hash(confi
             role = runtime_role(schema)
             cursor = await conn.execute("SELECT rolpassword FROM pg_authid WHERE rolname = %s", (role,))
             row = await cursor.fetchone()
-            assert row is not None and row[0].startswith("SCRAM-SHA-256$")
-            assert password_file(directory, role).read_text().strip() not in row[0]
+            assert row is not None
+            assert scram_verifies(row[0], password_file(directory, role).read_text().strip()), role
+
+
+def scram_verifies(stored: str, password: str) -> bool:
+    """Whether PostgreSQL's SCRAM-SHA-256 verifier `stored` is that of `password` (RFC 5802)."""
+    method, _, rest = stored.partition("$")
+    iterations_salt, _, keys = rest.partition("$")
+    iterations, _, salt = iterations_salt.partition(":")
+    stored_key, _, server_key = keys.partition(":")
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), base64.b64decode(salt), int(iterations))
+    client_key = hmac.digest(salted, b"Client Key", "sha256")
+    return method == "SCRAM-SHA-256" and (
+        base64.b64encode(hashlib.sha256(client_key).digest()).decode(),
+        base64.b64encode(hmac.digest(salted, b"Server Key", "sha256")).decode(),
+    ) == (stored_key, server_key)
 
 
 def test_a_process_takes_its_roles_name_and_password_never_the_urls(tmp_path: Path) -> None:
