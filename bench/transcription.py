@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import io
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -81,27 +83,30 @@ async def real_time_factor() -> float:
 @asynccontextmanager
 async def media_backend() -> AsyncIterator[dict[str, str]]:
     """A migrated PostgreSQL and a Temporal dev server; yields the environment of their processes."""
-    with tempfile.TemporaryDirectory(prefix="central-bench-media-") as home:
-        temporal_port = free_port()
-        database_url = os.environ.get("CENTRAL_DATABASE_URL") or embedded_database_url(Path(home))
-        env = {
-            **os.environ,
-            "CENTRAL_HOME": home,
-            "CENTRAL_DATABASE_URL": database_url,
-            "CENTRAL_TEMPORAL_ADDR": f"127.0.0.1:{temporal_port}",
-            "CENTRAL_LOG_LEVEL": "WARNING",
-            "CENTRAL_MEDIA_CONCURRENCY": "1",
-        }
-        migrate = await asyncio.create_subprocess_exec(
-            CENTRAL, "migrate", env=env, stdout=asyncio.subprocess.DEVNULL
-        )
-        assert await migrate.wait() == 0
-        temporal = await start_dev_server(HostPort("127.0.0.1", temporal_port), Path(home) / "temporal.db")
-        try:
-            yield env
-        finally:
-            temporal.terminate()
-            await temporal.wait()
+    home = tempfile.mkdtemp(prefix="central-bench-media-")
+    # Removed at exit after the embedded PostgreSQL stops (atexit runs last-registered first): it
+    # stops itself at exit, and cannot once its directory is gone.
+    atexit.register(shutil.rmtree, home, True)
+    temporal_port = free_port()
+    database_url = os.environ.get("CENTRAL_DATABASE_URL") or embedded_database_url(Path(home))
+    env = {
+        **os.environ,
+        "CENTRAL_HOME": home,
+        "CENTRAL_DATABASE_URL": database_url,
+        "CENTRAL_TEMPORAL_ADDR": f"127.0.0.1:{temporal_port}",
+        "CENTRAL_LOG_LEVEL": "WARNING",
+        "CENTRAL_MEDIA_CONCURRENCY": "1",
+    }
+    migrate = await asyncio.create_subprocess_exec(
+        CENTRAL, "migrate", env=env, stdout=asyncio.subprocess.DEVNULL
+    )
+    assert await migrate.wait() == 0
+    temporal = await start_dev_server(HostPort("127.0.0.1", temporal_port), Path(home) / "temporal.db")
+    try:
+        yield env
+    finally:
+        temporal.terminate()
+        await temporal.wait()
 
 
 @asynccontextmanager
