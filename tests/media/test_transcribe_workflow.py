@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -169,6 +170,22 @@ async def test_corrupt_audio_fails_the_job_at_once_with_its_reason(env: Workflow
     assert await run(env, jobs, transcriber) == "FAILED"
     assert jobs.row["failure_reason"] == "CORRUPT_AUDIO"
     assert transcriber.heard == []
+
+
+class BrokenTranscriber(CountingTranscriber):
+    """A recogniser that cannot work (its model gone, say): the error is final, so no retry waits."""
+
+    def transcribe(self, pcm: bytes, language: str) -> list[Segment]:
+        raise ApplicationError("the model is gone", type="ModelMissing", non_retryable=True)
+
+
+async def test_a_recognition_that_gives_up_fails_the_job_rather_than_leave_it_running(
+    env: WorkflowEnvironment,
+) -> None:
+    jobs = MemoryJobs(tone_wav(1))
+    assert await run(env, jobs, BrokenTranscriber()) == "FAILED"
+    assert jobs.row["failure_reason"] == "RECOGNITION_FAILED"
+    assert jobs.row["finished"] is True
 
 
 async def test_a_job_cancelled_before_it_started_is_left_as_it_is(env: WorkflowEnvironment) -> None:

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 from common.temporal.queues import TaskQueue, runs_on
 
@@ -45,6 +45,9 @@ def workflow_id(transcription_job_id: str) -> str:
 SHORT = timedelta(seconds=30)
 RECOGNITION = timedelta(hours=2)
 RETRIES = RetryPolicy(maximum_attempts=5, non_retryable_error_types=[BAD_AUDIO])
+# A job whose recognition gave up for another cause than its audio (its retries spent, say):
+# it still ends, FAILED, rather than stay RUNNING with no workflow left to finish it.
+RECOGNITION_FAILED = "RECOGNITION_FAILED"
 
 
 @runs_on(TaskQueue.MEDIA)
@@ -69,14 +72,21 @@ class TranscribeAudioWorkflow:
             )
             finish = FinishInput(input.transcription_job_id, "SUCCEEDED", transcript=recognised.transcript)
         except ActivityError as error:
-            cause = error.cause
-            if not (isinstance(cause, ApplicationError) and cause.type == BAD_AUDIO):
-                raise
-            reason, message = cause.details if len(cause.details) == 2 else (BAD_AUDIO, cause.message)
-            finish = FinishInput(
-                input.transcription_job_id, "FAILED", reason=str(reason), message=str(message)
-            )
+            finish = _failed(input.transcription_job_id, error)
         finished = await workflow.execute_activity_method(
             TranscriptionActivities.finish, finish, start_to_close_timeout=SHORT, retry_policy=RETRIES
         )
         return TranscribeAudioOutput(finished.status)
+
+
+def _failed(transcription_job_id: str, error: ActivityError) -> FinishInput:
+    """How a job whose step failed ends: with its audio's reason, or RECOGNITION_FAILED."""
+    cause = error.cause
+    if isinstance(cause, CancelledError):
+        raise error
+    if isinstance(cause, ApplicationError) and cause.type == BAD_AUDIO:
+        reason, message = cause.details if len(cause.details) == 2 else (BAD_AUDIO, cause.message)
+    else:
+        workflow.logger.warning("transcription job %s gave up: %s", transcription_job_id, cause)
+        reason, message = RECOGNITION_FAILED, "the audio could not be transcribed; submit it again later"
+    return FinishInput(transcription_job_id, "FAILED", reason=str(reason), message=str(message))
