@@ -12,20 +12,11 @@ import socket
 import urllib.error
 import urllib.request
 
-from common.config import Config, HostPort
+from common.config import Config
 from common.grpc.channels import CHANNEL_OPTIONS
 from common.grpc.health import serving
-from common.grpc.tls import LOOPBACK_PLAINTEXT, Transport
+from common.grpc.tls import LOOPBACK_PLAINTEXT, Transport, own_address
 from common.processes import PROCESSES, Health
-
-# A process listening on every interface is checked through this machine's loopback.
-_EVERY_INTERFACE = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
-
-
-def own_address(listening: HostPort) -> str:
-    """Where a process listening at `listening` is reached from its own container."""
-    host = _EVERY_INTERFACE.get(listening.host, listening.host)
-    return f"[{host}]:{listening.port}" if ":" in host else f"{host}:{listening.port}"
 
 
 async def grpc_ready(

@@ -12,7 +12,7 @@ from common.config import Config
 from common.db.logins import login_ro_url, login_url
 from common.db.pools import Pools
 from common.grpc.channels import open_channel, open_system_channel
-from common.grpc.tls import Transport
+from common.grpc.tls import Transport, route_to
 from common.keys import Issuer, derive_key, load_secret, load_signing_key, load_trusted_keys
 from common.lists import Cursors
 from common.principal import PrincipalSigner, PrincipalVerifier
@@ -94,11 +94,13 @@ class Container:
         """The channel to the process named `process`, whose calls are signed as the system for it."""
         key = f"system:{process}"
         if key not in self._channels:
+            address, server_name = route_to(process, self.config.address(process))
             self._channels[key] = open_system_channel(
-                str(self.config.address(process)),
+                address,
                 self.system_signer.to(process),
                 self.telemetry.grpc_client_interceptors(),
                 transport=self.transport,
+                server_name=server_name,
             )
         return self._channels[key]
 

@@ -67,7 +67,9 @@ def open_system_channel(
     interceptors: Sequence[Any] = (),
     *,
     transport: Transport = LOOPBACK_PLAINTEXT,
+    server_name: str | None = None,
 ) -> grpc.aio.Channel:
     """A channel whose every call is signed as the system (operator commands, services, workers),
     for the one process `signer` is bound to."""
-    return transport.dial(address, CHANNEL_OPTIONS, [*interceptors, _SignAs(signer, SYSTEM)])
+    signed = [*interceptors, _SignAs(signer, SYSTEM)]
+    return transport.dial(address, CHANNEL_OPTIONS, signed, server_name=server_name)

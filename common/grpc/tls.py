@@ -20,7 +20,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
-from common.config import ConfigError, TlsFiles, TlsSettings
+from common.config import ConfigError, HostPort, TlsFiles, TlsSettings
 from common.logs import get_logger
 
 logger = get_logger("tls")
@@ -33,6 +33,25 @@ PLAINTEXT_RISK = (
 
 class PlaintextRefusedError(ConfigError):
     """Plaintext gRPC was asked for on an address other than loopback."""
+
+
+# A process listening on every interface is reached from its own machine through loopback.
+_EVERY_INTERFACE = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
+
+
+def own_address(listening: HostPort) -> str:
+    """Where a process listening at `listening` is reached from its own container."""
+    host = _EVERY_INTERFACE.get(listening.host, listening.host)
+    return f"[{host}]:{listening.port}" if ":" in host else f"{host}:{listening.port}"
+
+
+def route_to(process: str, address: HostPort) -> tuple[str, str | None]:
+    """What to dial for `process` configured at `address`, and the name its certificate must then
+    carry: inside that process's own container its address is the one it listens on (0.0.0.0),
+    which names no host, so it is dialled through loopback and checked by the process's name."""
+    if address.host in _EVERY_INTERFACE:
+        return own_address(address), process
+    return str(address), None
 
 
 def host_of(address: str) -> str:

@@ -19,7 +19,7 @@ from cryptography.x509.oid import NameOID
 from grpc_health.v1 import health_pb2
 
 from cli.certs import RENEW_BEFORE, VALIDITY, issue_all
-from cli.healthcheck import grpc_ready, own_address
+from cli.healthcheck import grpc_ready
 from cli.main import main
 from common.config import Config, ConfigError, HostPort, TlsFiles, TlsSettings
 from common.container import Container
@@ -31,6 +31,7 @@ from common.grpc.tls import (
     PlaintextRefusedError,
     Transport,
     is_loopback,
+    own_address,
 )
 
 # The names the certificates carry: a server dialled as localhost, and two processes.
@@ -184,6 +185,31 @@ async def test_a_health_check_dials_its_own_process_over_tls_by_the_process_name
         assert not await grpc_ready(own, transport=mine, server_name="auth")
         assert not await grpc_ready(own)
     finally:
+        await tenants.stop(grace=0)
+
+
+async def test_an_operator_command_in_a_process_s_own_container_reaches_it_by_its_name(
+    tmp_path: Path, container: Container, certificates: Path
+) -> None:
+    # Inside the tenants container, CENTRAL_TENANTS_ADDR is where tenants listens: 0.0.0.0.
+    tenants = await start(container, "tenants", certificates)
+    own = certificates / "tenants"
+    operator = Container.create(
+        Config.from_env(
+            {
+                "CENTRAL_HOME": str(tmp_path),
+                "CENTRAL_TENANTS_ADDR": f"0.0.0.0:{tenants.port}",
+                "CENTRAL_TLS_CERT_FILE": str(own / "cert.pem"),
+                "CENTRAL_TLS_KEY_FILE": str(own / "key.pem"),
+                "CENTRAL_TLS_CA_FILE": str(own / "ca.pem"),
+            }
+        )
+    )
+    try:
+        serving = health_pb2.HealthCheckResponse.SERVING
+        assert await check(operator.system_channel("tenants")) == serving
+    finally:
+        await operator.close()
         await tenants.stop(grace=0)
 
 
