@@ -13,7 +13,7 @@ from common.db.logins import login_ro_url, login_url
 from common.db.pools import Pools
 from common.grpc.channels import open_channel, open_system_channel
 from common.grpc.tls import Transport, route_to
-from common.keys import Issuer, derive_key, load_secret, load_signing_key, load_trusted_keys
+from common.keys import Issuer, derive_keys, load_secrets, load_signing_key, load_trusted_keys
 from common.lists import Cursors
 from common.principal import PrincipalSigner, PrincipalVerifier
 from common.telemetry import Telemetry
@@ -39,7 +39,7 @@ class Container:
     @cached_property
     def cursors(self) -> Cursors:
         """Issues and reads list cursors, under a key of the services' secret."""
-        return Cursors(derive_key(load_secret(self.config.home), "list-cursor"))
+        return Cursors(*derive_keys(load_secrets(self.config.home), "list-cursor"))
 
     @cached_property
     def system_signer(self) -> PrincipalSigner:

@@ -16,10 +16,9 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from common.keys import load_secret
+from common.keys import load_secrets
 
 _NONCE_BYTES = 12
-_PREVIOUS = "CENTRAL_ENCRYPTION_PREVIOUS_KEYS"
 
 
 class DecryptionError(Exception):
@@ -60,14 +59,7 @@ class SecretBox:
 
 def encryption_keys(home: Path, env: Mapping[str, str] | None = None) -> tuple[bytes, tuple[bytes, ...]]:
     """The current encryption key and the previous ones (SecretBox, Temporal's payload codec)."""
-    env = os.environ if env is None else env
-    current = load_secret(home, env, variable="CENTRAL_ENCRYPTION_KEY", development_file="encryption.key")
-    previous = tuple(
-        load_secret(home, {_PREVIOUS: raw.strip()}, variable=_PREVIOUS)
-        for raw in env.get(_PREVIOUS, "").split(",")
-        if raw.strip()
-    )
-    return current, previous
+    return load_secrets(home, env, variable="CENTRAL_ENCRYPTION_KEY", development_file="encryption.key")
 
 
 def key_id(key: bytes) -> str:

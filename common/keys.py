@@ -116,6 +116,32 @@ def load_secret(
     return secret
 
 
+def load_secrets(
+    home: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    variable: str = "CENTRAL_SIGNING_KEY",
+    development_file: str = "signing.key",
+) -> tuple[bytes, tuple[bytes, ...]]:
+    """The current key `variable` holds and the previous ones, comma-separated in the variable
+    named like it with _PREVIOUS_KEYS (CENTRAL_SIGNING_PREVIOUS_KEYS): what was sealed under
+    them still opens during a rotation, while only the current key seals."""
+    env = os.environ if env is None else env
+    previous_variable = variable.removesuffix("_KEY") + "_PREVIOUS_KEYS"
+    previous = tuple(
+        load_secret(home, {previous_variable: raw.strip()}, variable=previous_variable)
+        for raw in env.get(previous_variable, "").split(",")
+        if raw.strip()
+    )
+    return load_secret(home, env, variable=variable, development_file=development_file), previous
+
+
+def derive_keys(secrets: tuple[bytes, tuple[bytes, ...]], purpose: str) -> tuple[bytes, tuple[bytes, ...]]:
+    """`derive_key` of the current secret and of each previous one."""
+    current, previous = secrets
+    return derive_key(current, purpose), tuple(derive_key(key, purpose) for key in previous)
+
+
 def load_signing_key(issuer: Issuer, home: Path, env: Mapping[str, str] | None = None) -> SigningKey:
     """The private key `issuer` signs principals with (CENTRAL_<ISSUER>_SIGNING_KEY[_FILE])."""
     env = os.environ if env is None else env

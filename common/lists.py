@@ -144,8 +144,8 @@ def _list_input(fields: dict[str, object], input_type: type[InputT]) -> InputT:
 class Cursors(CursorResumer):
     """Issuing and reading cursors: what a service does, with the cursors' key."""
 
-    def __init__(self, key: bytes) -> None:
-        self._sealer = Sealer(key)
+    def __init__(self, key: bytes, previous: tuple[bytes, ...] = ()) -> None:
+        self._sealer = Sealer(key, previous)
 
     def encode(self, list_input: Message, last_key: str) -> str:
         payload = json.dumps(

@@ -29,14 +29,18 @@ def b64decode(text: str) -> bytes:
 
 
 class Sealer:
-    def __init__(self, key: bytes) -> None:
-        self._key = key
+    """Seals under `key`; opens what `key` or one of the `previous` keys sealed (a rotation)."""
 
-    def _mac(self, payload: bytes) -> bytes:
-        return hmac.new(self._key, payload, hashlib.sha256).digest()
+    def __init__(self, key: bytes, previous: tuple[bytes, ...] = ()) -> None:
+        self._key = key
+        self._keys = (key, *previous)
+
+    @staticmethod
+    def _mac(key: bytes, payload: bytes) -> bytes:
+        return hmac.new(key, payload, hashlib.sha256).digest()
 
     def seal(self, payload: bytes) -> str:
-        return f"{b64encode(payload)}.{b64encode(self._mac(payload))}"
+        return f"{b64encode(payload)}.{b64encode(self._mac(self._key, payload))}"
 
     def open(self, token: str) -> bytes:
         """The payload `seal` put in `token`; raises BadSignatureError for any other token."""
@@ -45,6 +49,6 @@ class Sealer:
         # Only the canonical spelling: base64 leaves spare bits that decoding ignores.
         if b64encode(payload) != payload_text or b64encode(mac) != mac_text:
             raise BadSignatureError("not the canonical spelling")
-        if not hmac.compare_digest(mac, self._mac(payload)):
+        if not any(hmac.compare_digest(mac, self._mac(key, payload)) for key in self._keys):
             raise BadSignatureError("signed by another key, or altered")
         return payload

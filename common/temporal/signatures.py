@@ -27,7 +27,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.exceptions import ApplicationError
 
 from common.config import Config
-from common.keys import derive_key, load_secret
+from common.keys import derive_keys, load_secrets
 from common.signing import BadSignatureError, b64decode, b64encode
 
 HEADER = "central-input-signature"
@@ -45,22 +45,25 @@ def encoded(args: Sequence[Any], converter: temporalio.converter.PayloadConverte
 
 
 class InputSignatures:
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, previous: tuple[bytes, ...] = ()) -> None:
         self._key = key
+        # During a rotation of the services' secret, starts signed under the previous one still run.
+        self._keys = (key, *previous)
 
     @classmethod
     def load(cls, config: Config) -> InputSignatures:
-        return cls(derive_key(load_secret(config.home), "temporal-workflow-input"))
+        return cls(*derive_keys(load_secrets(config.home), "temporal-workflow-input"))
 
-    def _mac(self, workflow_type: str, signed_for: str, args: Sequence[bytes]) -> bytes:
-        mac = hmac.new(self._key, digestmod=hashlib.sha256)
+    @staticmethod
+    def _mac(key: bytes, workflow_type: str, signed_for: str, args: Sequence[bytes]) -> bytes:
+        mac = hmac.new(key, digestmod=hashlib.sha256)
         for part in (workflow_type.encode(), signed_for.encode(), *args):
             mac.update(len(part).to_bytes(8, "big") + part)
         return mac.digest()
 
     def header(self, workflow_type: str, signed_for: str, args: Sequence[Any]) -> Payload:
         converter = temporalio.converter.default().payload_converter
-        mac = self._mac(workflow_type, signed_for, encoded(args, converter))
+        mac = self._mac(self._key, workflow_type, signed_for, encoded(args, converter))
         body = json.dumps({"for": signed_for, "mac": b64encode(mac)}).encode()
         return Payload(metadata={"encoding": b"json/plain"}, data=body)
 
@@ -81,7 +84,9 @@ class InputSignatures:
             matches = workflow_id.startswith(signed_for.removeprefix(_FOR_SCHEDULE) + "-")
         else:
             matches = False
-        return matches and hmac.compare_digest(mac, self._mac(workflow_type, signed_for, args))
+        return matches and any(
+            hmac.compare_digest(mac, self._mac(key, workflow_type, signed_for, args)) for key in self._keys
+        )
 
     def sign_action(self, action: temporalio.client.ScheduleAction) -> None:
         if isinstance(action, temporalio.client.ScheduleActionStartWorkflow):

@@ -20,6 +20,7 @@ from common.keys import (
     SigningKey,
     check_keys,
     load_secret,
+    load_secrets,
     load_signing_key,
     load_trusted_keys,
     parse_trusted_keys,
@@ -76,6 +77,21 @@ def test_a_key_given_twice_is_refused(tmp_path: Path) -> None:
     key_file.write_text(GOOD)
     with pytest.raises(ConfigError, match="both set"):
         load_secret(tmp_path, {"CENTRAL_SIGNING_KEY": GOOD, "CENTRAL_SIGNING_KEY_FILE": str(key_file)})
+
+
+@pytest.mark.parametrize("variable", ["CENTRAL_SIGNING_KEY", "CENTRAL_ENCRYPTION_KEY"])
+def test_previous_keys_are_read_beside_the_current_one_with_the_same_checks(
+    tmp_path: Path, variable: str
+) -> None:
+    previous = variable.removesuffix("_KEY") + "_PREVIOUS_KEYS"
+    other = base64.b64encode(os.urandom(32)).decode()
+    current, earlier = load_secrets(
+        tmp_path, {variable: GOOD, previous: f"{other}, {GOOD}"}, variable=variable
+    )
+    assert (current, earlier) == (base64.b64decode(GOOD), (base64.b64decode(other), base64.b64decode(GOOD)))
+    assert load_secrets(tmp_path, {variable: GOOD}, variable=variable)[1] == ()
+    with pytest.raises(ConfigError, match=previous):
+        load_secrets(tmp_path, {variable: GOOD, previous: SHORT}, variable=variable)
 
 
 def test_a_key_file_is_read(tmp_path: Path) -> None:

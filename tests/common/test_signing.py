@@ -57,6 +57,16 @@ def test_a_cursor_is_the_format_spelled_out() -> None:
     assert Cursors(KEY).encode(query, "last") == spelled_out(payload)
 
 
+def test_during_a_rotation_the_previous_key_still_opens_and_only_the_new_one_seals() -> None:
+    old, new = b"o" * 32, b"n" * 32
+    before = Sealer(old).seal(b"payload")
+    rotating = Sealer(new, (old,))
+    assert rotating.open(before) == b"payload"
+    assert rotating.seal(b"payload") == Sealer(new).seal(b"payload")
+    with pytest.raises(BadSignatureError):
+        Sealer(new).open(before)
+
+
 def test_a_sealed_payload_opens_only_with_its_key_and_spelling() -> None:
     token = Sealer(KEY).seal(b"payload")
     assert Sealer(KEY).open(token) == b"payload"

@@ -110,3 +110,14 @@ async def test_a_run_the_cleanup_schedule_starts_is_signed_and_runs(stack: Stack
     assert isinstance(started, ScheduleActionExecutionStartWorkflow)
     result = await stack.temporal.get_workflow_handle(started.workflow_id).result()
     assert "deleted" in result
+
+
+def test_during_a_rotation_a_start_signed_under_the_previous_secret_still_runs() -> None:
+    from temporalio.converter import default
+
+    old, new = secrets.token_bytes(32), secrets.token_bytes(32)
+    good = SignupWorkflowInput("acme", "Acme", **SIGNUP_INPUT)
+    header = InputSignatures(old).header("SignupWorkflow", "workflow:signup-acme", [good]).data
+    args = encoded([good], default().payload_converter)
+    assert InputSignatures(new, (old,)).verify("SignupWorkflow", "signup-acme", args, header)
+    assert not InputSignatures(new).verify("SignupWorkflow", "signup-acme", args, header)
