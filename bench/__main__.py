@@ -7,7 +7,8 @@ Each row also gives the CPU time each process spent per request (user plus syste
 
 - GET /tenants/by-slug/{slug} through the gateway, beside the same lookup as direct gRPC.
 - Cookie-authenticated GET /tenants/{tenantId} (gateway -> auth -> tenants), beside a
-  FastAPI monolith doing the same two reads in-process under 2 uvicorn workers.
+  FastAPI monolith doing the same two reads in-process under 2 uvicorn workers, in
+  alternating turns (--rounds, 3 by default); each figure is the median of its turns.
 - The delay of a revocation through one gateway to another gateway replica (on another auth
   replica), p50 and p99 over REVOCATIONS logouts; the first gateway's session cache hit ratio.
 - Password logins per second (argon2id, OWASP parameters).
@@ -29,7 +30,7 @@ import uvloop
 
 from bench.cache_metrics import hit_ratio
 from bench.cpu import children
-from bench.load import HttpConnection, Result, run_load
+from bench.load import HttpConnection, Result, median_of, run_load
 from bench.propagation import p50_p99_ms, revocation_delays
 from bench.stack import Processes, running_monolith, running_processes
 from central.auth.v1 import tenant_users_pb2, tenant_users_pb2_grpc
@@ -120,12 +121,12 @@ async def seed(stack: Processes) -> tuple[tenants_pb2.TenantPublic, str, str]:
     return tenant, email, token
 
 
-async def main(seconds: float) -> None:
+async def main(seconds: float, rounds: int) -> None:
     with tempfile.TemporaryDirectory(prefix="central-bench-out-") as out:
-        await measure(seconds, Path(out) / "gateway-metrics.json")
+        await measure(seconds, rounds, Path(out) / "gateway-metrics.json")
 
 
-async def measure(seconds: float, gateway_metrics: Path) -> None:
+async def measure(seconds: float, rounds: int, gateway_metrics: Path) -> None:
     rows: list[tuple[Result, Result | None]] = []
     async with running_processes(gateway_metrics) as stack:
         tenant, email, token = await seed(stack)
@@ -166,21 +167,28 @@ async def measure(seconds: float, gateway_metrics: Path) -> None:
         async with running_monolith(stack.env) as (monolith_port, monolith_pid):
             path = f"/tenants/{tenant.tenant_id}"
             for concurrency in (1, 32):
-                yardstick = await run_load(
-                    "cookie: FastAPI monolith, 2 workers",
-                    concurrency,
-                    seconds,
-                    http_get(monolith_port, path, cookie),
-                    cpu_of({"monolith (uvicorn and workers)": monolith_pid, **database}),
-                )
-                central = await run_load(
-                    "cookie: GET /tenants/{id} via gateway->auth->tenants",
-                    concurrency,
-                    seconds,
-                    http_get(stack.gateway_port, path, cookie),
-                    central_processes,
-                )
-                rows += [(yardstick, None), (central, yardstick)]
+                # In alternating turns, so that the machine's other work weighs on both alike.
+                yardsticks, centrals = [], []
+                for _ in range(rounds):
+                    yardsticks.append(
+                        await run_load(
+                            "cookie: FastAPI monolith, 2 workers",
+                            concurrency,
+                            seconds,
+                            http_get(monolith_port, path, cookie),
+                            cpu_of({"monolith (uvicorn and workers)": monolith_pid, **database}),
+                        )
+                    )
+                    centrals.append(
+                        await run_load(
+                            "cookie: GET /tenants/{id} via gateway->auth->tenants",
+                            concurrency,
+                            seconds,
+                            http_get(stack.gateway_port, path, cookie),
+                            central_processes,
+                        )
+                    )
+                rows += [(median_of(yardsticks), None), (median_of(centrals), median_of(yardsticks))]
 
         delays = await revocation_delays(
             stack.gateway_port, stack.gateway_2_port, tenant.tenant_id, email, PASSWORD, REVOCATIONS
@@ -234,4 +242,8 @@ if __name__ == "__main__":
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--seconds", type=float, default=5.0, help="measured time per scenario")
-    uvloop.run(main(parser.parse_args().seconds))
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="turns of the monolith and the gateway (medians shown)"
+    )
+    arguments = parser.parse_args()
+    uvloop.run(main(arguments.seconds, arguments.rounds))

@@ -99,3 +99,18 @@ class HttpConnection:
                 length = int(line[15:])
         await self.reader.readexactly(length)
         return status
+
+
+def median_of(results: list[Result]) -> Result:
+    """One row for several turns of the same scenario: each figure the median of its turns."""
+    first = results[0]
+    return Result(
+        first.name,
+        first.concurrency,
+        round(statistics.median(r.requests for r in results)),
+        sum(r.errors for r in results),
+        statistics.median(r.seconds for r in results),
+        statistics.median(r.p50_ms for r in results),
+        statistics.median(r.p99_ms for r in results),
+        {name: statistics.median(r.cpu_us[name] for r in results) for name in first.cpu_us},
+    )
