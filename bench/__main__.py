@@ -28,7 +28,7 @@ import grpc
 import httpx
 import uvloop
 
-from bench.cache_metrics import hit_ratio
+from bench.cache_hits import session_cache_lookups
 from bench.cpu import children
 from bench.load import HttpConnection, Result, median_of, run_load
 from bench.propagation import p50_p99_ms, revocation_delays
@@ -123,12 +123,12 @@ async def seed(stack: Processes) -> tuple[tenants_pb2.TenantPublic, str, str]:
 
 async def main(seconds: float, rounds: int) -> None:
     with tempfile.TemporaryDirectory(prefix="central-bench-out-") as out:
-        await measure(seconds, rounds, Path(out) / "gateway-metrics.json")
+        await measure(seconds, rounds, Path(out) / "gateway.log")
 
 
-async def measure(seconds: float, rounds: int, gateway_metrics: Path) -> None:
+async def measure(seconds: float, rounds: int, gateway_log: Path) -> None:
     rows: list[tuple[Result, Result | None]] = []
-    async with running_processes(gateway_metrics) as stack:
+    async with running_processes(gateway_log) as stack:
         tenant, email, token = await seed(stack)
         cookie = f"Cookie: {COOKIE}={token}\r\n"
 
@@ -226,7 +226,7 @@ async def measure(seconds: float, rounds: int, gateway_metrics: Path) -> None:
     print_table(rows)
     p50, p99 = p50_p99_ms(delays)
     print(f"revocation to another gateway replica: p50 {p50:.2f} ms, p99 {p99:.2f} ms over {len(delays)}")
-    lookups = hit_ratio(gateway_metrics)
+    lookups = session_cache_lookups(gateway_log)
     if lookups is None:
         print("session cache hit ratio: not reported")
     else:

@@ -113,4 +113,4 @@ async def serve(container: Container) -> None:
     server = uvicorn.Server(config)
     stop_signals_to(server.handle_exit)
     await server.serve()
-    logger.info("stopped")
+    logger.info("stopped; session cache: %d hits, %d misses", cache.hits, cache.misses)
