@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
+import shutil
 import signal
 import sys
 import tempfile
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,11 +36,20 @@ class Processes:
     pids: dict[str, int]
 
 
+@contextmanager
+def _home() -> Iterator[str]:
+    """The run's CENTRAL_HOME, removed at exit after the embedded PostgreSQL in it stops (atexit
+    runs the last registered first): it stops itself at exit, and cannot once its directory is gone."""
+    home = tempfile.mkdtemp(prefix="central-bench-")
+    atexit.register(shutil.rmtree, home, True)
+    yield home
+
+
 @asynccontextmanager
 async def running_processes(gateway_log: Path) -> AsyncIterator[Processes]:
     """Every process; the first gateway writes its log to `gateway_log` (its session cache's
     lookups are its last line, bench/cache_hits.py)."""
-    with tempfile.TemporaryDirectory(prefix="central-bench-") as home:
+    with _home() as home:
         url = os.environ.get("CENTRAL_DATABASE_URL") or embedded_database_url(Path(home))
         gateway_port, tenants_port, auth_port, temporal_port = (
             free_port(),
@@ -98,7 +109,11 @@ async def running_processes(gateway_log: Path) -> AsyncIterator[Processes]:
             )
         finally:
             for child in children:
-                child.send_signal(signal.SIGTERM)
+                # One that already exited (it could not bind its port, say) must not leave the
+                # others running.
+                if child.returncode is None:
+                    with suppress(ProcessLookupError):
+                        child.send_signal(signal.SIGTERM)
             for child in children:
                 await child.wait()
             temporal.terminate()
