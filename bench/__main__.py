@@ -10,7 +10,8 @@ Each row also gives the CPU time each process spent per request (user plus syste
   FastAPI monolith doing the same two reads in-process under 2 uvicorn workers, in
   alternating turns (--rounds, 3 by default); each figure is the median of its turns.
 - The delay of a revocation through one gateway to another gateway replica (on another auth
-  replica), p50 and p99 over REVOCATIONS logouts; the first gateway's session cache hit ratio.
+  replica), p50 and p99 over REVOCATIONS logouts; the same for a tenant's rename (PATCH through
+  the first gateway, seen by the second's tenant rows); the first gateway's cache hit ratios.
 - Password logins per second (argon2id, OWASP parameters).
 - Signups per second, each a SignupWorkflow on the core queue, with their p50 and p99.
 """
@@ -28,10 +29,10 @@ import grpc
 import httpx
 import uvloop
 
-from bench.cache_hits import session_cache_lookups
+from bench.cache_hits import cache_lookups
 from bench.cpu import children
 from bench.load import HttpConnection, Result, median_of, run_load
-from bench.propagation import p50_p99_ms, revocation_delays
+from bench.propagation import p50_p99_ms, revocation_delays, tenant_change_delays
 from bench.stack import Processes, running_monolith, running_processes
 from central.auth.v1 import tenant_users_pb2, tenant_users_pb2_grpc
 from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
@@ -193,6 +194,9 @@ async def measure(seconds: float, rounds: int, gateway_log: Path) -> None:
         delays = await revocation_delays(
             stack.gateway_port, stack.gateway_2_port, tenant.tenant_id, email, PASSWORD, REVOCATIONS
         )
+        renames = await tenant_change_delays(
+            stack.gateway_port, stack.gateway_2_port, tenant.tenant_id, token, REVOCATIONS
+        )
 
         async def login_worker() -> Callable[[], Awaitable[bool]]:
             http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{stack.gateway_port}")
@@ -226,13 +230,16 @@ async def measure(seconds: float, rounds: int, gateway_log: Path) -> None:
     print_table(rows)
     p50, p99 = p50_p99_ms(delays)
     print(f"revocation to another gateway replica: p50 {p50:.2f} ms, p99 {p99:.2f} ms over {len(delays)}")
-    lookups = session_cache_lookups(gateway_log)
-    if lookups is None:
-        print("session cache hit ratio: not reported")
-    else:
+    p50, p99 = p50_p99_ms(renames)
+    print(f"tenant rename to another gateway replica: p50 {p50:.2f} ms, p99 {p99:.2f} ms over {len(renames)}")
+    for cache in ("session cache", "tenant rows"):
+        lookups = cache_lookups(gateway_log, cache)
+        if lookups is None:
+            print(f"{cache} hit ratio: not reported")
+            continue
         hits, misses = lookups
         print(
-            f"session cache hit ratio (gateway 1, whole run): {hits / max(1, hits + misses):.4f}"
+            f"{cache} hit ratio (gateway 1, whole run): {hits / max(1, hits + misses):.4f}"
             f" ({hits} hits, {misses} misses)"
         )
 

@@ -1,4 +1,4 @@
-"""The gateway's session cache lookups, from the line it logs when it stops."""
+"""The gateway's session cache and tenant rows lookups, from the line it logs when it stops."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ import re
 from pathlib import Path
 
 # Written by services/gateway/server.py as it stops.
-_LINE = re.compile(rb"session cache: (\d+) hits, (\d+) misses")
+_LINES = {
+    "session cache": re.compile(rb"session cache: (\d+) hits, (\d+) misses"),
+    "tenant rows": re.compile(rb"tenant rows: (\d+) hits, (\d+) misses"),
+}
 
 
-def session_cache_lookups(gateway_log: Path) -> tuple[int, int] | None:
-    """(hits, misses) over the gateway's life; None when it did not say (it did not stop cleanly)."""
-    found = _LINE.findall(gateway_log.read_bytes())
+def cache_lookups(gateway_log: Path, cache: str) -> tuple[int, int] | None:
+    """(hits, misses) of `cache` over the gateway's life; None when it did not say (no clean stop)."""
+    found = _LINES[cache].findall(gateway_log.read_bytes())
     if not found:
         return None
     hits, misses = found[-1]

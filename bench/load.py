@@ -90,6 +90,9 @@ class HttpConnection:
         return cls(reader, writer)
 
     async def get(self, path: str, headers: str = "") -> int:
+        return (await self.fetch(path, headers))[0]
+
+    async def fetch(self, path: str, headers: str = "") -> tuple[int, bytes]:
         self.writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\n{headers}\r\n".encode())
         head = await self.reader.readuntil(b"\r\n\r\n")
         status = int(head[9:12])
@@ -97,8 +100,7 @@ class HttpConnection:
         for line in head.split(b"\r\n"):
             if line[:15].lower() == b"content-length:":
                 length = int(line[15:])
-        await self.reader.readexactly(length)
-        return status
+        return status, await self.reader.readexactly(length)
 
 
 def median_of(results: list[Result]) -> Result:

@@ -1,9 +1,10 @@
-"""How long a revocation takes to reach another gateway replica.
+"""How long a revocation, and a tenant's change, take to reach another gateway replica.
 
-Each round opens a session through gateway 1, has gateway 2 (on a second auth replica) answer
+For revocations, each round opens a session through gateway 1, has gateway 2 (on a second auth replica) answer
 it from its cache, logs out through gateway 1, then polls gateway 2 until it refuses the cookie.
 The delay runs from the moment the logout's answer arrived to the first refusal, so it includes
-one request to gateway 2 (the measurement's floor).
+one request to gateway 2 (the measurement's floor). For a tenant, each round renames it through
+gateway 1 (PATCH) once gateway 2 answers it from its rows, then polls gateway 2 the same way.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import statistics
 import time
 
 import httpx
+import orjson
 
 from bench.load import HttpConnection
 
@@ -41,6 +43,37 @@ async def revocation_delays(
                     raise AssertionError("gateway 2 still accepts a session revoked 5 s ago")
             delays.append(time.perf_counter() - answered)
     return delays
+
+
+async def tenant_change_delays(
+    gateway_1_port: int, gateway_2_port: int, tenant_id: str, cookie: str, rounds: int
+) -> list[float]:
+    """Seconds from each rename's answer on gateway 1 to gateway 2's first answer with the new name."""
+    delays: list[float] = []
+    path, header = f"/tenants/{tenant_id}", f"Cookie: {COOKIE}={cookie}\r\n"
+    second = await HttpConnection.open("127.0.0.1", gateway_2_port)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{gateway_1_port}") as first:
+        for round_ in range(rounds):
+            for _ in range(2):
+                assert (await second.fetch(path, header))[0] == 200
+            name = f"Bench {round_}"
+            response = await first.patch(
+                path, json={"displayName": name}, headers={"cookie": f"{COOKIE}={cookie}"}
+            )
+            response.raise_for_status()
+            answered = time.perf_counter()
+            while _display_name(await second.fetch(path, header)) != name:
+                if time.perf_counter() - answered > 5:
+                    raise AssertionError("gateway 2 still answers a tenant renamed 5 s ago")
+            delays.append(time.perf_counter() - answered)
+    return delays
+
+
+def _display_name(answer: tuple[int, bytes]) -> str:
+    status, body = answer
+    assert status == 200, body
+    name: str = orjson.loads(body)["tenant"]["displayName"]
+    return name
 
 
 def p50_p99_ms(delays: list[float]) -> tuple[float, float]:

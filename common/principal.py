@@ -16,7 +16,8 @@ far ahead of its issue time, or an issue time in the future, is refused.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
@@ -254,3 +255,13 @@ def current_principal() -> Principal:
 
 def set_current_principal(principal: Principal) -> None:
     _current.set(principal)
+
+
+@contextmanager
+def acting_as(principal: Principal) -> Iterator[None]:
+    """`principal` is the current principal inside the block only (the gateway's own access checks)."""
+    token = _current.set(principal)
+    try:
+        yield
+    finally:
+        _current.reset(token)

@@ -24,6 +24,7 @@ from services.gateway.routes import RouteTable
 from services.gateway.security import RefuseCrossOrigin, SessionCookie
 from services.gateway.sessions import SessionValidator
 from services.gateway.static import ServeStatic, StaticFile
+from services.gateway.tenant_rows import TenantRowAnswers
 
 
 class GatewayApp:
@@ -44,12 +45,14 @@ class GatewayApp:
         on_startup: Callable[[], None] | None = None,
         on_shutdown: Callable[[], Awaitable[None]] | None = None,
         page: dict[bytes, StaticFile] | None = None,
+        tenant_rows: TenantRowAnswers | None = None,
     ) -> None:
         missing = {r.service.full_name for r in routes.routes} - set(backends)
         if missing:
             raise ValueError(f"no backend for {', '.join(sorted(missing))}")
         self.routes = routes
         self.sessions = sessions
+        self.tenant_rows = tenant_rows
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
         self.handle = build_stack(
@@ -70,6 +73,7 @@ class GatewayApp:
                 cursors=cursors,
                 rpc_timeout=rpc_timeout,
                 after_call=sessions.after_call,
+                tenant_rows=tenant_rows,
             ),
         )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
 import grpc
@@ -17,6 +17,7 @@ from services.gateway.errors import HttpError
 from services.gateway.exchange import Exchange, Headers, Scope
 from services.gateway.routes import Route, marked_field
 from services.gateway.security import NO_STORE, PreLoginCookie, SessionCookie
+from services.gateway.tenant_rows import TenantRowAnswers
 from services.gateway.transcode import TranscodeError, decode_input, encode_output
 from services.gateway.upstreams import audiences
 
@@ -31,8 +32,10 @@ class CallRpc:
         cursors: CursorResumer,
         rpc_timeout: float,
         after_call: Callable[[Route, Principal], None] = lambda route, principal: None,
+        tenant_rows: TenantRowAnswers | None = None,
     ) -> None:
         self.backends = backends
+        self.tenant_rows = tenant_rows
         self.after_call = after_call
         # Each service's principals are signed for the process that serves it.
         self.signers = {name: signer.to(process) for name, process in audiences().items()}
@@ -55,9 +58,13 @@ class CallRpc:
             # Only ever the cookie's value, whatever the query said.
             cookie = self.pre_login_cookie.read(exchange.headers.get(b"cookie"))
             setattr(request, pre_login_input.name, cookie or "")
-        response = await self.backends[route.service.full_name].call(
-            route, request, self.rpc_timeout, self._metadata(route, principal)
-        )
+        backend = self.backends[route.service.full_name]
+
+        def rpc() -> Awaitable[Message]:
+            return backend.call(route, request, self.rpc_timeout, self._metadata(route, principal))
+
+        rows = self.tenant_rows
+        response = await (rpc() if rows is None else rows.call(route, request, principal, rpc))
         self.after_call(route, principal)
         headers = self._headers(route, response)
         if pre_login_input is not None:

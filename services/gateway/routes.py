@@ -55,6 +55,8 @@ class Route:
     # A list's ListXInput (its input is `oneof kind { ListXInput input; string cursor; }`):
     # the query a client may send again beside its cursor. None for other routes.
     list_input_type: type[Message] | None
+    # The gateway's own cache that may answer the route (services/gateway/tenant_rows.py), or none.
+    answered_from: options_pb2.GatewayCache.ValueType
 
     @property
     def rpc_path(self) -> str:
@@ -126,6 +128,8 @@ def _route(method: MethodDescriptor, rule: http_pb2.HttpRule) -> Route:
         _field_at(input_descriptor, rule.body, name)
     if verb in ("get", "delete") and rule.body:
         raise RouteTableError(f"{name}: {verb.upper()} routes take no body")
+    if route_options.answered_from and verb != "get":
+        raise RouteTableError(f"{name}: only a GET route may be answered from the gateway's cache")
     return Route(
         http_method=verb.upper(),
         template=template,
@@ -142,6 +146,7 @@ def _route(method: MethodDescriptor, rule: http_pb2.HttpRule) -> Route:
         input_type=message_factory.GetMessageClass(input_descriptor),
         output_type=message_factory.GetMessageClass(method.output_type),
         list_input_type=_list_input_type(input_descriptor),
+        answered_from=route_options.answered_from,
     )
 
 

@@ -27,7 +27,8 @@ from services.gateway.routes import RouteTable
 from services.gateway.security import SessionCookie
 from services.gateway.session_keeping import SessionKeeping
 from services.gateway.static import load_page
-from services.gateway.upstreams import SESSIONS, audiences, routed_services, upstream_services
+from services.gateway.tenant_rows import TenantRowKeeping
+from services.gateway.upstreams import SESSIONS, TENANTS, audiences, routed_services, upstream_services
 
 
 def route_table() -> RouteTable:
@@ -49,19 +50,29 @@ def build_app(container: Container, clock: Clock | None = None) -> GatewayApp:
     routes = route_table()
     document = openapi_document(routes, container.config.session_cookie_name)
     config = container.config
-    auth_address = next(address for service, address in upstreams if service.full_name == SESSIONS.full_name)
+    addresses = {service.full_name: str(address) for service, address in upstreams}
     # The gateway holds its own signing key and nothing else: not the services' secret, nor the system's key.
     signer = container.gateway_signer
     sessions = SessionKeeping.build(
         channels[SESSIONS.full_name],
-        open_stream_channel(str(auth_address), transport=container.transport),
+        open_stream_channel(addresses[SESSIONS.full_name], transport=container.transport),
         signer.to(audiences()[SESSIONS.full_name]),
         clock or SystemClock(),
         config.rpc_timeout_seconds,
     )
+    tenant_rows = TenantRowKeeping.build(
+        routes.routes,
+        open_stream_channel(addresses[TENANTS.full_name], transport=container.transport),
+        signer.to(audiences()[TENANTS.full_name]),
+    )
+
+    def start() -> None:
+        sessions.start()
+        tenant_rows.start()
 
     async def shut_down() -> None:
         await sessions.close()
+        await tenant_rows.close()
         await container.close()
 
     return GatewayApp(
@@ -76,9 +87,10 @@ def build_app(container: Container, clock: Clock | None = None) -> GatewayApp:
         rpc_timeout=config.rpc_timeout_seconds,
         max_body_bytes=config.max_body_bytes,
         body_timeout=config.body_timeout_seconds,
-        on_startup=sessions.start,
+        on_startup=start,
         on_shutdown=shut_down,
         page=load_page(),
+        tenant_rows=tenant_rows.answers,
     )
 
 
@@ -106,6 +118,8 @@ async def serve(container: Container) -> None:
     app = build_app(container)
     cache = app.sessions.cache
     observe_session_cache(lambda: (cache.hits, cache.misses))
+    assert app.tenant_rows is not None
+    rows = app.tenant_rows.rows
     logger = get_logger("gateway")
     logger.info("serving %d routes on http://%s", len(app.routes.routes), address)
     asgi = container.telemetry.wrap_asgi(app)
@@ -113,4 +127,7 @@ async def serve(container: Container) -> None:
     server = uvicorn.Server(config)
     stop_signals_to(server.handle_exit)
     await server.serve()
-    logger.info("stopped; session cache: %d hits, %d misses", cache.hits, cache.misses)
+    logger.info(
+        "stopped; session cache: %d hits, %d misses; tenant rows: %d hits, %d misses",
+        *(cache.hits, cache.misses, rows.hits, rows.misses),
+    )

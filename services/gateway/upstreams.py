@@ -12,11 +12,14 @@ from google.protobuf.descriptor import ServiceDescriptor
 
 import central
 from central.auth.v1 import sessions_pb2
+from central.tenants.v1 import tenants_pb2
 from common.config import Config, HostPort
 from common.processes import grpc_services
 
 # The gateway validates every session cookie with it.
 SESSIONS = sessions_pb2.DESCRIPTOR.services_by_name["SessionsService"]
+# The gateway keeps tenant rows, followed by its stream of changes (services/gateway/tenant_rows.py).
+TENANTS = tenants_pb2.DESCRIPTOR.services_by_name["TenantsService"]
 
 
 @cache

@@ -5,20 +5,23 @@ Who may call each rpc is its proto's `central.api.v1.access`, enforced by the gu
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
 
 from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
 from services.tenants.ids import TenantIds
+from services.tenants.row_cache import TenantChangeHub
 from services.tenants.service import TenantService
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
 
 class TenantsApi(tenants_pb2_grpc.TenantsServiceServicer):
-    def __init__(self, tenants: TenantService) -> None:
+    def __init__(self, tenants: TenantService, changes: TenantChangeHub) -> None:
         self.tenants = tenants
+        self.changes = changes
 
     async def CreateTenant(  # noqa: N802 - gRPC method names
         self, request: tenants_pb2.CreateTenantInput, context: Context
@@ -51,3 +54,9 @@ class TenantsApi(tenants_pb2_grpc.TenantsServiceServicer):
         self, request: tenants_pb2.UpdateTenantInput, context: Context
     ) -> tenants_pb2.UpdateTenantResponse:
         return tenants_pb2.UpdateTenantResponse(tenant=await self.tenants.update_tenant(request))
+
+    async def WatchTenantChanges(  # noqa: N802 - an async generator
+        self, request: tenants_pb2.WatchTenantChangesInput, context: Context
+    ) -> AsyncIterator[tenants_pb2.WatchTenantChangesResponse]:
+        async for change in self.changes.watch():
+            yield change

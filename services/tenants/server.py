@@ -10,7 +10,7 @@ from common.db.listener import Listener
 from common.grpc.guard import Guard
 from common.grpc.server import Register
 from services.tenants.api import TenantsApi
-from services.tenants.row_cache import CHANNEL, TenantRowCache
+from services.tenants.row_cache import CHANNEL, TenantChangeHub, TenantRowCache
 from services.tenants.service import TenantService
 
 MAX_CACHED_TENANTS = 100_000
@@ -24,7 +24,10 @@ async def registrar(container: Container) -> Register:
     listener = Listener(container.database_url(), CHANNEL, rows.heard, rows.trust, rows.distrust)
     listener.start()
     container.on_close(listener.close)
-    api = TenantsApi(TenantService(pools.rw, pools.ro, container.cursors, rows))
+    changes = TenantChangeHub(container.database_url())
+    changes.start()
+    container.on_close(changes.close)
+    api = TenantsApi(TenantService(pools.rw, pools.ro, container.cursors, rows), changes)
 
     def register(server: grpc.aio.Server, guard: Guard) -> list[str]:
         tenants_pb2_grpc.add_TenantsServiceServicer_to_server(guard(api, SERVICE), server)

@@ -25,19 +25,21 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63\x65ntral/api/v1/options.proto\x12\x0e\x63\x65ntral.api.v1\x1a google/protobuf/descriptor.proto\"M\n\x08Security\x12/\n\x07schemes\x18\x01 \x03(\x0e\x32\x1e.central.api.v1.SecurityScheme\x12\x10\n\x08optional\x18\x02 \x01(\x08\"Z\n\x0cRouteOptions\x12\x0b\n\x03tag\x18\x01 \x01(\t\x12*\n\x08security\x18\x02 \x01(\x0b\x32\x18.central.api.v1.Security\x12\x11\n\tthrottled\x18\x03 \x01(\x08*Y\n\x0eSecurityScheme\x12\x1f\n\x1bSECURITY_SCHEME_UNSPECIFIED\x10\x00\x12&\n\"SECURITY_SCHEME_TENANT_USER_COOKIE\x10\x01*\xa5\x01\n\x06\x41\x63\x63\x65ss\x12\x16\n\x12\x41\x43\x43\x45SS_UNSPECIFIED\x10\x00\x12\x11\n\rACCESS_PUBLIC\x10\x01\x12\x16\n\x12\x41\x43\x43\x45SS_TENANT_USER\x10\x02\x12\x18\n\x14\x41\x43\x43\x45SS_TENANT_MEMBER\x10\x03\x12\x17\n\x13\x41\x43\x43\x45SS_TENANT_ADMIN\x10\x04\x12\x11\n\rACCESS_SYSTEM\x10\x05\x12\x12\n\x0e\x41\x43\x43\x45SS_GATEWAY\x10\x06:M\n\x05route\x12\x1e.google.protobuf.MethodOptions\x18\xb8\x8e\x03 \x01(\x0b\x32\x1c.central.api.v1.RouteOptions:H\n\x06\x61\x63\x63\x65ss\x12\x1e.google.protobuf.MethodOptions\x18\xb9\x8e\x03 \x01(\x0e\x32\x16.central.api.v1.Access:6\n\rsession_token\x12\x1d.google.protobuf.FieldOptions\x18\xb9\x8e\x03 \x01(\x08:5\n\x0c\x65nds_session\x12\x1d.google.protobuf.FieldOptions\x18\xba\x8e\x03 \x01(\x08:4\n\x0bredirect_to\x12\x1d.google.protobuf.FieldOptions\x18\xbb\x8e\x03 \x01(\x08:8\n\x0fpre_login_token\x12\x1d.google.protobuf.FieldOptions\x18\xbc\x8e\x03 \x01(\x08\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63\x65ntral/api/v1/options.proto\x12\x0e\x63\x65ntral.api.v1\x1a google/protobuf/descriptor.proto\"M\n\x08Security\x12/\n\x07schemes\x18\x01 \x03(\x0e\x32\x1e.central.api.v1.SecurityScheme\x12\x10\n\x08optional\x18\x02 \x01(\x08\"\x8f\x01\n\x0cRouteOptions\x12\x0b\n\x03tag\x18\x01 \x01(\t\x12*\n\x08security\x18\x02 \x01(\x0b\x32\x18.central.api.v1.Security\x12\x11\n\tthrottled\x18\x03 \x01(\x08\x12\x33\n\ranswered_from\x18\x04 \x01(\x0e\x32\x1c.central.api.v1.GatewayCache*Y\n\x0eSecurityScheme\x12\x1f\n\x1bSECURITY_SCHEME_UNSPECIFIED\x10\x00\x12&\n\"SECURITY_SCHEME_TENANT_USER_COOKIE\x10\x01*L\n\x0cGatewayCache\x12\x1d\n\x19GATEWAY_CACHE_UNSPECIFIED\x10\x00\x12\x1d\n\x19GATEWAY_CACHE_TENANT_ROWS\x10\x01*\xa5\x01\n\x06\x41\x63\x63\x65ss\x12\x16\n\x12\x41\x43\x43\x45SS_UNSPECIFIED\x10\x00\x12\x11\n\rACCESS_PUBLIC\x10\x01\x12\x16\n\x12\x41\x43\x43\x45SS_TENANT_USER\x10\x02\x12\x18\n\x14\x41\x43\x43\x45SS_TENANT_MEMBER\x10\x03\x12\x17\n\x13\x41\x43\x43\x45SS_TENANT_ADMIN\x10\x04\x12\x11\n\rACCESS_SYSTEM\x10\x05\x12\x12\n\x0e\x41\x43\x43\x45SS_GATEWAY\x10\x06:M\n\x05route\x12\x1e.google.protobuf.MethodOptions\x18\xb8\x8e\x03 \x01(\x0b\x32\x1c.central.api.v1.RouteOptions:H\n\x06\x61\x63\x63\x65ss\x12\x1e.google.protobuf.MethodOptions\x18\xb9\x8e\x03 \x01(\x0e\x32\x16.central.api.v1.Access:6\n\rsession_token\x12\x1d.google.protobuf.FieldOptions\x18\xb9\x8e\x03 \x01(\x08:5\n\x0c\x65nds_session\x12\x1d.google.protobuf.FieldOptions\x18\xba\x8e\x03 \x01(\x08:4\n\x0bredirect_to\x12\x1d.google.protobuf.FieldOptions\x18\xbb\x8e\x03 \x01(\x08:8\n\x0fpre_login_token\x12\x1d.google.protobuf.FieldOptions\x18\xbc\x8e\x03 \x01(\x08\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'central.api.v1.options_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SECURITYSCHEME']._serialized_start=253
-  _globals['_SECURITYSCHEME']._serialized_end=342
-  _globals['_ACCESS']._serialized_start=345
-  _globals['_ACCESS']._serialized_end=510
+  _globals['_SECURITYSCHEME']._serialized_start=307
+  _globals['_SECURITYSCHEME']._serialized_end=396
+  _globals['_GATEWAYCACHE']._serialized_start=398
+  _globals['_GATEWAYCACHE']._serialized_end=474
+  _globals['_ACCESS']._serialized_start=477
+  _globals['_ACCESS']._serialized_end=642
   _globals['_SECURITY']._serialized_start=82
   _globals['_SECURITY']._serialized_end=159
-  _globals['_ROUTEOPTIONS']._serialized_start=161
-  _globals['_ROUTEOPTIONS']._serialized_end=251
+  _globals['_ROUTEOPTIONS']._serialized_start=162
+  _globals['_ROUTEOPTIONS']._serialized_end=305
 # @@protoc_insertion_point(module_scope)

@@ -39,6 +39,26 @@ SECURITY_SCHEME_TENANT_USER_COOKIE: SecurityScheme.ValueType  # 1
 """The session cookie set by signup and login."""
 Global___SecurityScheme: _TypeAlias = SecurityScheme  # noqa: Y015
 
+class _GatewayCache:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _GatewayCacheEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_GatewayCache.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    GATEWAY_CACHE_UNSPECIFIED: _GatewayCache.ValueType  # 0
+    GATEWAY_CACHE_TENANT_ROWS: _GatewayCache.ValueType  # 1
+    """`TenantPublic` by tenant ID and by slug, kept by WatchTenantChanges."""
+
+class GatewayCache(_GatewayCache, metaclass=_GatewayCacheEnumTypeWrapper):
+    """A cache of a service's rows that the gateway keeps, trusted only while it follows the
+    service's stream of changes.
+    """
+
+GATEWAY_CACHE_UNSPECIFIED: GatewayCache.ValueType  # 0
+GATEWAY_CACHE_TENANT_ROWS: GatewayCache.ValueType  # 1
+"""`TenantPublic` by tenant ID and by slug, kept by WatchTenantChanges."""
+Global___GatewayCache: _TypeAlias = GatewayCache  # noqa: Y015
+
 class _Access:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -126,10 +146,15 @@ class RouteOptions(_message.Message):
     TAG_FIELD_NUMBER: _builtins.int
     SECURITY_FIELD_NUMBER: _builtins.int
     THROTTLED_FIELD_NUMBER: _builtins.int
+    ANSWERED_FROM_FIELD_NUMBER: _builtins.int
     tag: _builtins.str
     """OpenAPI tag grouping the route."""
     throttled: _builtins.bool
     """The route answers 429, with Retry-After, to a caller who tries too often."""
+    answered_from: Global___GatewayCache.ValueType
+    """The gateway may answer the route from a cache it keeps of the service's rows, on the terms
+    of that cache (services/gateway/tenant_rows.py); a miss goes to the rpc.
+    """
     @_builtins.property
     def security(self) -> Global___Security: ...
     def __init__(
@@ -138,10 +163,11 @@ class RouteOptions(_message.Message):
         tag: _builtins.str = ...,
         security: Global___Security | None = ...,
         throttled: _builtins.bool = ...,
+        answered_from: Global___GatewayCache.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["security", b"security"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["security", b"security", "tag", b"tag", "throttled", b"throttled"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answered_from", b"answered_from", "security", b"security", "tag", b"tag", "throttled", b"throttled"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -341,3 +341,47 @@ class DeleteTenantResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DeleteTenantResponse: _TypeAlias = DeleteTenantResponse  # noqa: Y015
+
+@_typing.final
+class WatchTenantChangesInput(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WatchTenantChangesInput: _TypeAlias = WatchTenantChangesInput  # noqa: Y015
+
+@_typing.final
+class WatchTenantChangesResponse(_message.Message):
+    """What changed (or the stream's `caught_up` marker); a cached row of the tenant it names must be dropped."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CAUGHT_UP_FIELD_NUMBER: _builtins.int
+    TENANT_ID_FIELD_NUMBER: _builtins.int
+    caught_up: _builtins.bool
+    """Sent first, then again after a second without a change (a heartbeat): every change
+    from the first on follows on this stream.
+    """
+    tenant_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        caught_up: _builtins.bool = ...,
+        tenant_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["caught_up", b"caught_up", "kind", b"kind", "tenant_id", b"tenant_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["caught_up", b"caught_up", "kind", b"kind", "tenant_id", b"tenant_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["caught_up", "tenant_id"]  # noqa: Y015
+    _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
+
+Global___WatchTenantChangesResponse: _TypeAlias = WatchTenantChangesResponse  # noqa: Y015

@@ -60,6 +60,11 @@ class TenantsServiceStub:
                 request_serializer=central_dot_tenants_dot_v1_dot_tenants__pb2.DeleteTenantInput.SerializeToString,
                 response_deserializer=central_dot_tenants_dot_v1_dot_tenants__pb2.DeleteTenantResponse.FromString,
                 _registered_method=True)
+        self.WatchTenantChanges = channel.unary_stream(
+                '/central.tenants.v1.TenantsService/WatchTenantChanges',
+                request_serializer=central_dot_tenants_dot_v1_dot_tenants__pb2.WatchTenantChangesInput.SerializeToString,
+                response_deserializer=central_dot_tenants_dot_v1_dot_tenants__pb2.WatchTenantChangesResponse.FromString,
+                _registered_method=True)
         self.UpdateTenant = channel.unary_unary(
                 '/central.tenants.v1.TenantsService/UpdateTenant',
                 request_serializer=central_dot_tenants_dot_v1_dot_tenants__pb2.UpdateTenantInput.SerializeToString,
@@ -103,6 +108,14 @@ class TenantsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchTenantChanges(self, request, context):
+        """The system only (the gateway): every tenant whose row changed or went, as it commits.
+        The first message is `caught_up`: from then on, none is missed while the stream stays open.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def UpdateTenant(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -136,6 +149,11 @@ def add_TenantsServiceServicer_to_server(servicer, server):
                     servicer.DeleteTenant,
                     request_deserializer=central_dot_tenants_dot_v1_dot_tenants__pb2.DeleteTenantInput.FromString,
                     response_serializer=central_dot_tenants_dot_v1_dot_tenants__pb2.DeleteTenantResponse.SerializeToString,
+            ),
+            'WatchTenantChanges': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchTenantChanges,
+                    request_deserializer=central_dot_tenants_dot_v1_dot_tenants__pb2.WatchTenantChangesInput.FromString,
+                    response_serializer=central_dot_tenants_dot_v1_dot_tenants__pb2.WatchTenantChangesResponse.SerializeToString,
             ),
             'UpdateTenant': grpc.unary_unary_rpc_method_handler(
                     servicer.UpdateTenant,
@@ -279,6 +297,33 @@ class TenantsService:
             '/central.tenants.v1.TenantsService/DeleteTenant',
             central_dot_tenants_dot_v1_dot_tenants__pb2.DeleteTenantInput.SerializeToString,
             central_dot_tenants_dot_v1_dot_tenants__pb2.DeleteTenantResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchTenantChanges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/central.tenants.v1.TenantsService/WatchTenantChanges',
+            central_dot_tenants_dot_v1_dot_tenants__pb2.WatchTenantChangesInput.SerializeToString,
+            central_dot_tenants_dot_v1_dot_tenants__pb2.WatchTenantChangesResponse.FromString,
             options,
             channel_credentials,
             insecure,

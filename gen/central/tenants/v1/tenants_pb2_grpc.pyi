@@ -40,6 +40,10 @@ class TenantsServiceStub:
     ListTenants: _grpc.UnaryUnaryMultiCallable[_tenants_pb2.ListTenantsInputOrCursor, _tenants_pb2.ListTenantsResponse]
     DeleteTenant: _grpc.UnaryUnaryMultiCallable[_tenants_pb2.DeleteTenantInput, _tenants_pb2.DeleteTenantResponse]
     """Removes a tenant (a failed signup's compensation)."""
+    WatchTenantChanges: _grpc.UnaryStreamMultiCallable[_tenants_pb2.WatchTenantChangesInput, _tenants_pb2.WatchTenantChangesResponse]
+    """The system only (the gateway): every tenant whose row changed or went, as it commits.
+    The first message is `caught_up`: from then on, none is missed while the stream stays open.
+    """
     UpdateTenant: _grpc.UnaryUnaryMultiCallable[_tenants_pb2.UpdateTenantInput, _tenants_pb2.UpdateTenantResponse]
 
 @_typing.type_check_only
@@ -54,6 +58,10 @@ class TenantsServiceAsyncStub(TenantsServiceStub):
     ListTenants: _aio.UnaryUnaryMultiCallable[_tenants_pb2.ListTenantsInputOrCursor, _tenants_pb2.ListTenantsResponse]  # type: ignore[assignment]
     DeleteTenant: _aio.UnaryUnaryMultiCallable[_tenants_pb2.DeleteTenantInput, _tenants_pb2.DeleteTenantResponse]  # type: ignore[assignment]
     """Removes a tenant (a failed signup's compensation)."""
+    WatchTenantChanges: _aio.UnaryStreamMultiCallable[_tenants_pb2.WatchTenantChangesInput, _tenants_pb2.WatchTenantChangesResponse]  # type: ignore[assignment]
+    """The system only (the gateway): every tenant whose row changed or went, as it commits.
+    The first message is `caught_up`: from then on, none is missed while the stream stays open.
+    """
     UpdateTenant: _aio.UnaryUnaryMultiCallable[_tenants_pb2.UpdateTenantInput, _tenants_pb2.UpdateTenantResponse]  # type: ignore[assignment]
 
 class TenantsServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -95,6 +103,16 @@ class TenantsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_tenants_pb2.DeleteTenantResponse, _abc.Awaitable[_tenants_pb2.DeleteTenantResponse]]:
         """Removes a tenant (a failed signup's compensation)."""
+
+    @_abc_1.abstractmethod
+    def WatchTenantChanges(
+        self,
+        request: _tenants_pb2.WatchTenantChangesInput,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_tenants_pb2.WatchTenantChangesResponse], _abc.AsyncIterator[_tenants_pb2.WatchTenantChangesResponse]]:
+        """The system only (the gateway): every tenant whose row changed or went, as it commits.
+        The first message is `caught_up`: from then on, none is missed while the stream stays open.
+        """
 
     @_abc_1.abstractmethod
     def UpdateTenant(
