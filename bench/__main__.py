@@ -6,7 +6,8 @@ Each row also gives the CPU time each process spent per request (user plus syste
 /proc/<pid>/stat over the measured stretch); PostgreSQL's own processes are not counted.
 
 - GET /tenants/by-slug/{slug} through the gateway, beside the same lookup as direct gRPC.
-- Cookie-authenticated GET /tenants/{tenantId} (gateway -> auth -> tenants), beside a
+- Cookie-authenticated GET /tenants/{tenantId} (the gateway, from its session cache and tenant
+  rows once warm; auth and tenants otherwise), beside a
   FastAPI monolith doing the same two reads in-process under 2 uvicorn workers, in
   alternating turns (--rounds, 3 by default); each figure is the median of its turns.
 - The delay of a revocation through one gateway to another gateway replica (on another auth
@@ -182,7 +183,7 @@ async def measure(seconds: float, rounds: int, gateway_log: Path) -> None:
                     )
                     centrals.append(
                         await run_load(
-                            "cookie: GET /tenants/{id} via gateway->auth->tenants",
+                            "cookie: GET /tenants/{id} via gateway",
                             concurrency,
                             seconds,
                             http_get(stack.gateway_port, path, cookie),
