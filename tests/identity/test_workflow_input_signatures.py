@@ -4,16 +4,23 @@ changes nothing."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import secrets
+from datetime import timedelta
 
 import psycopg
 import pytest
-from temporalio.client import ScheduleActionExecutionStartWorkflow, WorkflowFailureError
-from temporalio.exceptions import ApplicationError
+from temporalio import activity, workflow
+from temporalio.client import Client, ScheduleActionExecutionStartWorkflow, WorkflowFailureError
+from temporalio.common import RetryPolicy
+from temporalio.converter import DataConverter
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.worker import Worker
 
 from common.children import child_environment
-from common.temporal.signatures import HEADER, REASON, InputSignatures, encoded
+from common.temporal.codec import EncryptingCodec
+from common.temporal.signatures import ACTIVITY_REASON, HEADER, REASON, InputSignatures, encoded
 from common.temporal_dev import temporal_binary
 from services.identity.workflows.session_cleanup import SCHEDULE_ID
 from services.identity.workflows.signup import SignupWorkflowInput
@@ -121,3 +128,61 @@ def test_during_a_rotation_a_start_signed_under_the_previous_secret_still_runs()
     args = encoded([good], default().payload_converter)
     assert InputSignatures(new, (old,)).verify("SignupWorkflow", "signup-acme", args, header)
     assert not InputSignatures(new).verify("SignupWorkflow", "signup-acme", args, header)
+
+
+# Whoever polls a task queue can complete a real workflow's tasks and schedule any activity.
+RECORDED: list[str] = []
+
+
+@activity.defn(name="test.record")
+async def record(value: str) -> str:
+    RECORDED.append(value)
+    return value
+
+
+@workflow.defn(name="TestSchedulesRecord", sandboxed=False)
+class SchedulesRecord:
+    @workflow.run
+    async def run(self, value: str) -> str:
+        result: str = await workflow.execute_activity(
+            "test.record",
+            value,
+            start_to_close_timeout=timedelta(seconds=10),
+            retry_policy=RetryPolicy(maximum_attempts=1),
+        )
+        return result
+
+
+async def test_an_activity_a_verified_workflow_schedules_runs(stack: Stack) -> None:
+    RECORDED.clear()
+    queue = f"signed-activities-{secrets.token_hex(4)}"
+    async with Worker(stack.temporal, task_queue=queue, workflows=[SchedulesRecord], activities=[record]):
+        result = await stack.temporal.execute_workflow(
+            SchedulesRecord.run, "signed", id=f"record-{secrets.token_hex(4)}", task_queue=queue
+        )
+    assert (result, RECORDED) == ("signed", ["signed"])
+
+
+async def test_an_activity_scheduled_by_a_workflow_worker_of_someone_else_is_refused(stack: Stack) -> None:
+    # Someone else answers the workflow tasks (even holding the payload key), and schedules an
+    # activity that Central's worker runs: it does not, since nothing signed its input.
+    RECORDED.clear()
+    queue = f"forged-activities-{secrets.token_hex(4)}"
+    converter = dataclasses.replace(DataConverter.default, payload_codec=EncryptingCodec.load(stack.config))
+    someone = await Client.connect(
+        str(stack.config.temporal_addr), namespace=stack.config.temporal_namespace, data_converter=converter
+    )
+    async with (
+        Worker(someone, task_queue=queue, workflows=[SchedulesRecord]),
+        Worker(stack.temporal, task_queue=queue, activities=[record]),
+    ):
+        with pytest.raises(WorkflowFailureError) as caught:
+            await someone.execute_workflow(
+                SchedulesRecord.run, "forged", id=f"record-{secrets.token_hex(4)}", task_queue=queue
+            )
+    failed_step = caught.value.cause
+    assert isinstance(failed_step, ActivityError)
+    refusal = failed_step.cause
+    assert isinstance(refusal, ApplicationError)
+    assert refusal.type == ACTIVITY_REASON and refusal.non_retryable
+    assert RECORDED == []
