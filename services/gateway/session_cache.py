@@ -9,11 +9,11 @@ stream of changes) it answers nothing and keeps nothing, and it starts empty whe
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from common.clock import Clock
+from common.fail_closed import FailClosedCache
 
 
 @dataclass(slots=True)
@@ -34,78 +34,25 @@ def token_key(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-class SessionCache:
+class SessionCache(FailClosedCache[bytes, CachedSession]):
     def __init__(self, clock: Clock, max_entries: int) -> None:
-        if max_entries < 1:
-            raise ValueError("max_entries must be at least 1")
+        super().__init__(max_entries)
         self.clock = clock
-        self.max_entries = max_entries
-        self._entries: OrderedDict[bytes, CachedSession] = OrderedDict()
-        self._trusted = False
-        # Moves on every change and every change of trust: a validation that started before
-        # one may have read what the change undid, so its answer is not kept (see `put`).
-        self.generation = 0
-        self.hits = 0
-        self.misses = 0
 
-    @property
-    def trusted(self) -> bool:
-        return self._trusted
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def trust(self) -> None:
-        """The stream is caught up: from now on every change reaches `forget`. Starts empty."""
-        self._entries.clear()
-        self._trusted = True
-        self.generation += 1
-
-    def distrust(self) -> None:
-        """The stream is gone: a change may be missed, so nothing is answered or kept."""
-        self._entries.clear()
-        self._trusted = False
-        self.generation += 1
-
-    def get(self, key: bytes) -> CachedSession | None:
-        """The session, marked used now; None when not trusted, unknown or ended."""
-        entry = self._entries.get(key) if self._trusted else None
-        if entry is None:
-            self.misses += 1
-            return None
+    def _answerable(self, entry: CachedSession) -> bool:
+        """Alive now; answering it is a use of the session."""
         now = self.clock.now()
         if not entry.alive_at(now):
-            del self._entries[key]
-            self.misses += 1
-            return None
-        entry.last_used_at = now
-        self._entries.move_to_end(key)
-        self.hits += 1
-        return entry
-
-    def put(self, key: bytes, session: CachedSession, generation: int) -> bool:
-        """Keep `session`, validated by a call that started at `generation`, unless anything changed since."""
-        if not self._trusted or generation != self.generation:
             return False
-        self._entries[key] = session
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        entry.last_used_at = now
         return True
 
-    def forget(self, *, session_id: str = "", tenant_user_id: str = "", tenant_id: str = "") -> None:
+    def forget_sessions(self, *, session_id: str = "", tenant_user_id: str = "", tenant_id: str = "") -> None:
         """Drop every entry of the session, user or tenant named (before answering, or as told)."""
-        self.generation += 1
-        doomed = [
-            key
-            for key, entry in self._entries.items()
-            if (session_id and entry.session_id == session_id)
-            or (tenant_user_id and entry.tenant_user_id == tenant_user_id)
-            or (tenant_id and entry.tenant_id == tenant_id)
-        ]
-        for key in doomed:
-            del self._entries[key]
-
-    def forget_token(self, key: bytes) -> None:
-        self.generation += 1
-        self._entries.pop(key, None)
+        self.forget_where(
+            lambda entry: bool(
+                (session_id and entry.session_id == session_id)
+                or (tenant_user_id and entry.tenant_user_id == tenant_user_id)
+                or (tenant_id and entry.tenant_id == tenant_id)
+            )
+        )

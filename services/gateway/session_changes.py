@@ -19,11 +19,11 @@ def apply_change(cache: SessionCache, change: sessions_pb2.WatchSessionChangesRe
         if not cache.trusted:
             cache.trust()
     elif kind == "session_id":
-        cache.forget(session_id=change.session_id)
+        cache.forget_sessions(session_id=change.session_id)
     elif kind == "tenant_user_id":
-        cache.forget(tenant_user_id=change.tenant_user_id)
+        cache.forget_sessions(tenant_user_id=change.tenant_user_id)
     elif kind == "tenant_id":
-        cache.forget(tenant_id=change.tenant_id)
+        cache.forget_sessions(tenant_id=change.tenant_id)
     else:
         # A change this gateway does not understand may end any session.
         cache.distrust()

@@ -85,4 +85,4 @@ class SessionValidator:
         """Before the answer leaves: a change made to the auth domain (logout, revocation, offboarding,
         a connector disabled) may end sessions of the caller's tenant, so none of them is trusted."""
         if route.http_method != "GET" and route.service.file.package == _AUTH_PACKAGE and principal.tenant_id:
-            self.cache.forget(tenant_id=principal.tenant_id)
+            self.cache.forget_sessions(tenant_id=principal.tenant_id)

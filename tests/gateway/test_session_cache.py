@@ -74,7 +74,7 @@ def test_an_answer_fetched_while_a_change_arrived_is_not_kept() -> None:
     clock = Clock()
     cache = trusted_cache(clock)
     started = cache.generation
-    cache.forget(session_id="s1")
+    cache.forget_sessions(session_id="s1")
     assert not cache.put(b"k", session(clock), started)
     started = cache.generation
     cache.distrust()
