@@ -10,8 +10,8 @@ ends, and the gateway stops trusting its cache until it holds a new, caught-up s
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Callable
-from typing import Generic, TypeVar
+from collections.abc import AsyncGenerator, Callable, Sequence
+from typing import Generic, Protocol, TypeVar
 
 from common.db.listener import Listener
 from common.errors import UnavailableError
@@ -23,6 +23,16 @@ _LIVE_WAIT_SECONDS = 5.0
 # `caught_up` again after this long without a change, so that a gateway can tell a quiet stream
 # from a silent one (services/gateway/change_follower.py).
 HEARTBEAT_SECONDS = 1.0
+
+
+class Hearing(Protocol):
+    """A cache of this replica's own that follows the same changes (the tenants row cache)."""
+
+    def heard(self, payload: str) -> None: ...
+
+    def trust(self) -> None: ...
+
+    def distrust(self) -> None: ...
 
 
 class _Ended:
@@ -37,13 +47,16 @@ class ChangeHub(Generic[Change]):
         to_change: Callable[[str], Change | None],
         caught_up: Change,
         what: str,
+        also: Sequence[Hearing] = (),
     ) -> None:
         self._to_change = to_change
         self._caught_up = caught_up
         self._what = what
+        # Told on the same connection, so that a replica holds one LISTEN per channel.
+        self._also = also
         self._streams: set[asyncio.Queue[Change | _Ended]] = set()
         self._live = asyncio.Event()
-        self._listener = Listener(database_url, channel, self._fan_out, self._live.set, self._lost)
+        self._listener = Listener(database_url, channel, self._fan_out, self._went_live, self._lost)
 
     def start(self) -> None:
         self._listener.start()
@@ -74,7 +87,14 @@ class ChangeHub(Generic[Change]):
         finally:
             self._streams.discard(queue)
 
+    def _went_live(self) -> None:
+        for hearing in self._also:
+            hearing.trust()
+        self._live.set()
+
     def _fan_out(self, payload: str) -> None:
+        for hearing in self._also:
+            hearing.heard(payload)
         change = self._to_change(payload)
         for queue in list(self._streams):
             if change is None:
@@ -89,6 +109,8 @@ class ChangeHub(Generic[Change]):
                 _end(queue)
 
     def _lost(self) -> None:
+        for hearing in self._also:
+            hearing.distrust()
         self._live.clear()
         for queue in self._streams:
             _end(queue)

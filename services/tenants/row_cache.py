@@ -50,6 +50,8 @@ def to_change(payload: str) -> tenants_pb2.WatchTenantChangesResponse | None:
 
 
 class TenantChangeHub(ChangeHub[tenants_pb2.WatchTenantChangesResponse]):
-    def __init__(self, database_url: str) -> None:
+    """The gateways' streams, and this replica's own row cache, on one LISTEN connection."""
+
+    def __init__(self, database_url: str, rows: TenantRowCache) -> None:
         caught_up = tenants_pb2.WatchTenantChangesResponse(caught_up=True)
-        super().__init__(database_url, CHANNEL, to_change, caught_up, "tenant changes")
+        super().__init__(database_url, CHANNEL, to_change, caught_up, "tenant changes", also=[rows])

@@ -6,11 +6,10 @@ import grpc
 
 from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
 from common.container import Container
-from common.db.listener import Listener
 from common.grpc.guard import Guard
 from common.grpc.server import Register
 from services.tenants.api import TenantsApi
-from services.tenants.row_cache import CHANNEL, TenantChangeHub, TenantRowCache
+from services.tenants.row_cache import TenantChangeHub, TenantRowCache
 from services.tenants.service import TenantService
 
 MAX_CACHED_TENANTS = 100_000
@@ -21,10 +20,7 @@ async def registrar(container: Container) -> Register:
     """What adds the tenants service to a gRPC server, wired to the container's pools."""
     pools = await container.pools()
     rows = TenantRowCache(MAX_CACHED_TENANTS)
-    listener = Listener(container.database_url(), CHANNEL, rows.heard, rows.trust, rows.distrust)
-    listener.start()
-    container.on_close(listener.close)
-    changes = TenantChangeHub(container.database_url())
+    changes = TenantChangeHub(container.database_url(), rows)
     changes.start()
     container.on_close(changes.close)
     api = TenantsApi(TenantService(pools.rw, pools.ro, container.cursors, rows), changes)

@@ -7,11 +7,10 @@ import time
 from uuid import uuid4
 
 from central.tenants.v1 import tenants_pb2, tenants_pb2_grpc
-from common.db.listener import Listener
 from common.errors import NotFoundError
 from common.lists import Cursors
 from services.tenants.ids import TenantIds
-from services.tenants.row_cache import CHANNEL, TenantRowCache
+from services.tenants.row_cache import TenantChangeHub, TenantRowCache
 from services.tenants.service import TenantService
 from tests.support.domain import DomainServer
 from tests.tenants.test_tenants_service import unique_slug
@@ -97,7 +96,8 @@ async def until_trusted(rows: TenantRowCache) -> None:
 
 async def test_a_rename_on_one_replica_is_seen_at_once_on_the_other(tenants_server: DomainServer) -> None:
     rows = TenantRowCache(100)
-    listener = Listener(tenants_server.database_url, CHANNEL, rows.heard, rows.trust, rows.distrust)
+    # The other replica's row cache, told by the LISTEN its change hub holds.
+    listener = TenantChangeHub(tenants_server.database_url, rows)
     pools = tenants_server.pools
     other = TenantService(pools.rw, pools.ro, Cursors(b"k" * 32), rows)
     this = tenants_pb2_grpc.TenantsServiceStub(tenants_server.channel)

@@ -11,13 +11,13 @@ import pytest
 
 from common.errors import UnavailableError
 from services.tenants.ids import TenantIds
-from services.tenants.row_cache import CHANNEL, TenantChangeHub, announce
+from services.tenants.row_cache import CHANNEL, TenantChangeHub, TenantRowCache, announce
 
 
 async def test_a_stream_hears_committed_changes_by_rich_id_and_ends_on_an_unreadable_one(
     database_url: str,
 ) -> None:
-    hub = TenantChangeHub(database_url)
+    hub = TenantChangeHub(database_url, TenantRowCache(10))
     stream = hub.watch()
     try:
         assert (await asyncio.wait_for(anext(stream), 5)).caught_up
