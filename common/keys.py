@@ -75,7 +75,7 @@ class SigningKey:
 
     @property
     def key_id(self) -> str:
-        return principal_key_id(self.private_key.public_key())
+        return self.trusted().key_id
 
     def trusted(self) -> TrustedKey:
         return TrustedKey(self.issuer, self.private_key.public_key())

@@ -56,6 +56,21 @@ def _principal_token(context: grpc.aio.ServicerContext[Any, Any]) -> str | None:
     return None
 
 
+def _admit(
+    request: Any,
+    context: grpc.aio.ServicerContext[Any, Any],
+    verifier: PrincipalVerifier,
+    rule: access.Access,
+) -> None:
+    """What every rpc passes before its handler: a verified principal, the declared access, then
+    the input's rules (a DomainError otherwise)."""
+    set_current_principal(verifier.verify(_principal_token(context)))
+    violations = input_rules.violations(request)
+    access.enforce(rule, request, violations)
+    if violations:
+        raise ValidationError(violations)
+
+
 def _guarded(method: str, handler: Handler, verifier: PrincipalVerifier, rule: access.Access) -> Handler:
     async def guarded(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         started = time.perf_counter()
@@ -69,11 +84,7 @@ def _guarded(method: str, handler: Handler, verifier: PrincipalVerifier, rule: a
 
     async def _served(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         try:
-            set_current_principal(verifier.verify(_principal_token(context)))
-            violations = input_rules.violations(request)
-            access.enforce(rule, request, violations)
-            if violations:
-                raise ValidationError(violations)
+            _admit(request, context, verifier, rule)
             # The caller's deadline bounds the work done for it, database included. The handler
             # gives up a little early, so that psycopg can cancel its query on the server before
             # gRPC cancels the rpc's task: a second cancellation would leave the query running.
@@ -112,11 +123,7 @@ def _guarded_stream(
         started = time.perf_counter()
         code = grpc.StatusCode.OK
         try:
-            set_current_principal(verifier.verify(_principal_token(context)))
-            violations = input_rules.violations(request)
-            access.enforce(rule, request, violations)
-            if violations:
-                raise ValidationError(violations)
+            _admit(request, context, verifier, rule)
             async for message in handler(request, context):
                 yield message
         except DomainError as error:
