@@ -4,7 +4,7 @@ itself runs on the media queue (TranscribeAudio), started here through the dispa
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, LiteralString
 from uuid import UUID
 
 from psycopg import errors as pg_errors
@@ -154,25 +154,17 @@ class TranscriptionJobService:
         return pb.ListTranscriptionJobsResponse(transcription_jobs=jobs, next_cursor=next_cursor)
 
     async def cancel_job(self, tenant_id: str, job_id: TranscriptionJobId) -> pb.TranscriptionJob:
-        row = await self.db.fetch_one(
-            "UPDATE media.transcription_jobs"
-            " SET status = 'CANCELLED', finished_at = now(), updated_at = now()"
-            f" WHERE tenant_id = %s AND transcription_job_id = %s AND status = ANY(%s) RETURNING {COLUMNS}",
-            (
-                TenantIds.to_uuid(tenant_id),
-                TranscriptionJobIds.to_uuid(job_id, field="transcription_job_id"),
-                [str(s) for s in OPEN_STATUSES],
-            ),
-            row=TranscriptionJobRow,
+        cancelled = await self._cancel_open(
+            "tenant_id = %s AND transcription_job_id = %s",
+            (TenantIds.to_uuid(tenant_id), TranscriptionJobIds.to_uuid(job_id, field="transcription_job_id")),
         )
-        if row is None:
+        if not cancelled:
             finished = await self._row(tenant_id, job_id, self.db)
             raise FailedPreconditionError(
                 f"the job is already {finished.status}", reason="TRANSCRIPTION_JOB_FINISHED", domain=DOMAIN
             )
-        await self._stop_workflow(job_id)
         self.logger.info("cancelled transcription job %s", job_id)
-        return self._to_transcription_job(row)
+        return self._to_transcription_job(cancelled[0])
 
     async def delete_job(self, principal: Principal, tenant_id: str, job_id: TranscriptionJobId) -> None:
         row = await self._row(tenant_id, job_id, self.db)
@@ -197,20 +189,26 @@ class TranscriptionJobService:
     async def delete_tenant_jobs(self, tenant_id: str) -> int:
         """Every job of a deleted tenant; open ones are cancelled first, as one job's delete does."""
         tenant = TenantIds.to_uuid(tenant_id)
-        opened = await self.db.fetch_all(
-            "UPDATE media.transcription_jobs"
-            " SET status = 'CANCELLED', finished_at = now(), updated_at = now()"
-            f" WHERE tenant_id = %s AND status = ANY(%s) RETURNING {COLUMNS}",
-            (tenant, [str(s) for s in OPEN_STATUSES]),
-            row=TranscriptionJobRow,
-        )
-        for row in opened:
-            await self._stop_workflow(TranscriptionJobIds.to_rich_id(row.transcription_job_id))
+        await self._cancel_open("tenant_id = %s", (tenant,))
         deleted = await self.db.execute(
             "DELETE FROM media.transcription_jobs WHERE tenant_id = %s", (tenant,)
         )
         self.logger.info("deleted %d transcription jobs of tenant %s", deleted, tenant_id)
         return deleted
+
+    async def _cancel_open(self, where: LiteralString, params: tuple[UUID, ...]) -> list[TranscriptionJobRow]:
+        """Mark the open jobs `where` names CANCELLED, then stop their workflows: the database
+        first, so that a late activity's write (conditional on an open job) never undoes it."""
+        cancelled = await self.db.fetch_all(
+            "UPDATE media.transcription_jobs"
+            " SET status = 'CANCELLED', finished_at = now(), updated_at = now()"
+            f" WHERE {where} AND status = ANY(%s) RETURNING {COLUMNS}",
+            (*params, [str(s) for s in OPEN_STATUSES]),
+            row=TranscriptionJobRow,
+        )
+        for row in cancelled:
+            await self._stop_workflow(TranscriptionJobIds.to_rich_id(row.transcription_job_id))
+        return cancelled
 
     async def _stop_workflow(self, job_id: str) -> None:
         dispatcher = await self.dispatcher()
