@@ -15,17 +15,16 @@ import os
 import secrets
 import shutil
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from common.container import Container
-from services.gateway.server import build_app, uvicorn_config
+from services.gateway.server import build_app
 from tests.clients.test_typescript_client import CLIENT
 from tests.support.actors import PASSWORD
-from tests.support.stack import Stack
+from tests.support.stack import Stack, serving
 
 CHROMIUM = os.environ.get("CENTRAL_CHROMIUM", "/usr/bin/chromium")
 
@@ -44,23 +43,9 @@ async def make_certificate(directory: Path) -> tuple[Path, Path]:
     return key, cert
 
 
-@asynccontextmanager
-async def https_gateway(stack: Stack, key: Path, cert: Path) -> AsyncIterator[str]:
+def https_gateway(stack: Stack, key: Path, cert: Path) -> AbstractAsyncContextManager[str]:
     """A second gateway on the session's services, over TLS; yields its base URL."""
-    config = uvicorn_config(build_app(Container.create(stack.config)), "127.0.0.1", 0)
-    config.ssl_keyfile, config.ssl_certfile = str(key), str(cert)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"https://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+    return serving(build_app(Container.create(stack.config)), tls=(key, cert))
 
 
 @asynccontextmanager

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Any
 
 import httpx
 import pytest
 from temporalio.service import RPCError
 
+from tests.identity.test_signup import signup_body
 from tests.support.actors import PASSWORD, fresh_address, login, signed_in
 from tests.support.stack import Stack
 
@@ -20,17 +20,6 @@ def violated_fields(response: httpx.Response) -> list[str]:
     assert error["status"] == "INVALID_ARGUMENT"
     [bad_request] = [d for d in error["details"] if d["@type"] == "type.googleapis.com/google.rpc.BadRequest"]
     return [v["field"] for v in bad_request["fieldViolations"]]
-
-
-def signup_body(slug: str, **change: str) -> dict[str, Any]:
-    return {
-        "tenantSlug": slug,
-        "tenantDisplayName": "Acme Inc.",
-        "email": "founder@example.com",
-        "password": PASSWORD,
-        "displayName": "Founder",
-        **change,
-    }
 
 
 @pytest.mark.parametrize(

@@ -41,6 +41,17 @@ from tests.support.actors import COOKIE, PASSWORD, fresh_address, new_tenant, se
 from tests.support.stack import Stack
 
 
+def signup_worker(stack: Stack, queue: str) -> Worker:
+    """A healthy worker for the signup saga on `queue`, with its real activities."""
+    activities = SignupActivities(stack.channel, stack.auth_channel, 5.0)
+    return Worker(
+        stack.temporal,
+        task_queue=queue,
+        workflows=[SignupWorkflow],
+        activities=[activities.create_tenant, activities.create_admin, activities.undo_signup],
+    )
+
+
 def signup_body(slug: str, **change: str) -> dict[str, str]:
     return {
         "tenantSlug": slug,
@@ -171,13 +182,7 @@ async def test_a_signup_sent_again_while_the_first_runs_waits_for_it(stack: Stac
     again = asyncio.create_task(signup(stack, signup_body(slug)))
     done, _ = await asyncio.wait([again], timeout=1)
     assert not done, (await again).text
-    activities = SignupActivities(stack.channel, stack.auth_channel, 5.0)
-    async with Worker(
-        stack.temporal,
-        task_queue=queue,
-        workflows=[SignupWorkflow],
-        activities=[activities.create_tenant, activities.create_admin, activities.undo_signup],
-    ):
+    async with signup_worker(stack, queue):
         response = await asyncio.wait_for(again, 10)
     assert response.status_code == 200, response.text
     assert response.json()["tenant"]["slug"] == slug
@@ -353,13 +358,7 @@ async def test_a_signup_survives_its_worker_being_killed_at_any_point_of_a_step(
         await doomed.wait()
 
     # A healthy worker takes over once the dead one's activities time out, and finishes each.
-    activities = SignupActivities(stack.channel, stack.auth_channel, 5.0)
-    async with Worker(
-        stack.temporal,
-        task_queue=queue,
-        workflows=[SignupWorkflow],
-        activities=[activities.create_tenant, activities.create_admin, activities.undo_signup],
-    ):
+    async with signup_worker(stack, queue):
         results = await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles.values())), 60)
     tenants = tenants_pb2_grpc.TenantsServiceStub(stack.channel)
     users = tenant_users_pb2_grpc.TenantUsersServiceStub(stack.auth_channel)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHandle
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -90,8 +91,10 @@ class CountingTranscriber:
         return [Segment(0.5, len(pcm) / 2 / SAMPLE_RATE, f"chunk{index}")]
 
 
-async def run(env: WorkflowEnvironment, jobs: MemoryJobs, transcriber: CountingTranscriber) -> str:
-    activities = TranscriptionActivities(jobs, InThreads(transcriber))
+async def run_to_the_end(
+    env: WorkflowEnvironment, activities: TranscriptionActivities
+) -> WorkflowHandle[Any, TranscribeAudioOutput]:
+    """TranscribeAudio on a worker of its own with `activities`, until it ends."""
     queue = f"media-test-{uuid.uuid4()}"
     async with Worker(
         env.client,
@@ -99,13 +102,19 @@ async def run(env: WorkflowEnvironment, jobs: MemoryJobs, transcriber: CountingT
         workflows=[TranscribeAudioWorkflow],
         activities=[activities.prepare, activities.recognise, activities.finish],
     ):
-        output: TranscribeAudioOutput = await env.client.execute_workflow(
+        handle = await env.client.start_workflow(
             TranscribeAudioWorkflow.run,
             TranscribeAudioInput(JOB),
             id=f"transcribe-{uuid.uuid4()}",
             task_queue=queue,
         )
-    return output.status
+        await handle.result()
+    return handle
+
+
+async def run(env: WorkflowEnvironment, jobs: MemoryJobs, transcriber: CountingTranscriber) -> str:
+    handle = await run_to_the_end(env, TranscriptionActivities(jobs, InThreads(transcriber)))
+    return (await handle.result()).status
 
 
 async def test_chunks_are_recognised_with_progress_and_the_transcript_is_written(
@@ -140,20 +149,8 @@ async def test_the_worker_s_heartbeat_timeout_holds_and_a_slow_chunk_keeps_its_w
     # Each chunk takes longer than the heartbeat timeout: the worker heartbeats while it waits.
     jobs, transcriber = MemoryJobs(tone_wav(2 * CHUNK_SECONDS)), CountingTranscriber(seconds_per_chunk=1.6)
     activities = TranscriptionActivities(jobs, InThreads(transcriber), timedelta(seconds=1))
-    queue = f"media-test-{uuid.uuid4()}"
-    async with Worker(
-        env.client,
-        task_queue=queue,
-        workflows=[TranscribeAudioWorkflow],
-        activities=[activities.prepare, activities.recognise, activities.finish],
-    ):
-        handle = await env.client.start_workflow(
-            TranscribeAudioWorkflow.run,
-            TranscribeAudioInput(JOB),
-            id=f"transcribe-{uuid.uuid4()}",
-            task_queue=queue,
-        )
-        assert (await handle.result()).status == "SUCCEEDED"
+    handle = await run_to_the_end(env, activities)
+    assert (await handle.result()).status == "SUCCEEDED"
     # Each chunk once: no attempt timed out on a live worker.
     assert transcriber.heard == [0, 1]
     [scheduled] = [

@@ -89,10 +89,17 @@ async def running_gateway(
 
 @asynccontextmanager
 async def serving(
-    app: GatewayApp, trusted_proxies: tuple[str, ...] = (), port: int = 0
+    app: GatewayApp,
+    trusted_proxies: tuple[str, ...] = (),
+    port: int = 0,
+    tls: tuple[Path, Path] | None = None,
 ) -> AsyncIterator[str]:
-    """`app` on uvicorn on loopback, on `port` or a free one; yields its base URL."""
-    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port, trusted_proxies))
+    """`app` on uvicorn on loopback, on `port` or a free one, over HTTPS with `tls` (key,
+    certificate); yields its base URL."""
+    config = uvicorn_config(app, "127.0.0.1", port, trusted_proxies)
+    if tls is not None:
+        config.ssl_keyfile, config.ssl_certfile = str(tls[0]), str(tls[1])
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
@@ -100,7 +107,7 @@ async def serving(
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         await task
